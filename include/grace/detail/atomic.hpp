@@ -1,0 +1,120 @@
+// grace/detail/atomic.hpp — the one place that names std::atomic and fences.
+//
+// Every atomic access and fence in grace goes through this seam so that a
+// build with GRACE_DEBUG_YIELD=1 can inject random yields and short delays at
+// each of them (widening race windows on a 2-core machine), and so that TSAN
+// builds can annotate what TSAN cannot see (membarrier, standalone fences).
+//
+// In ordinary builds every function here is an inline pass-through: the
+// generated code is exactly that of std::atomic.  There are deliberately no
+// default memory orders: every call site spells its order (STYLE.md).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#if defined(GRACE_TSAN)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
+namespace grace::detail {
+
+#if defined(GRACE_DEBUG_YIELD) && GRACE_DEBUG_YIELD
+// Defined in src/debug_yield.cpp: yields or spins for a random short while.
+void debug_yield() noexcept;
+#define GRACE_YIELD_POINT() ::grace::detail::debug_yield()
+#else
+#define GRACE_YIELD_POINT() ((void)0)
+#endif
+
+template <class T>
+class atomic {
+ public:
+  constexpr atomic() noexcept : v_() {}
+  constexpr explicit atomic(T v) noexcept : v_(v) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order o) const noexcept {
+    GRACE_YIELD_POINT();
+    return v_.load(o);
+  }
+  void store(T v, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    v_.store(v, o);
+  }
+  T exchange(T v, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.exchange(v, o);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
+                               std::memory_order failure) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
+                             std::memory_order failure) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.compare_exchange_weak(expected, desired, success, failure);
+  }
+  T fetch_add(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.fetch_add(d, o);
+  }
+  T fetch_sub(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.fetch_sub(d, o);
+  }
+  T fetch_or(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.fetch_or(d, o);
+  }
+  T fetch_and(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return v_.fetch_and(d, o);
+  }
+
+  // The underlying object, for futex(2) addresses and TSAN annotations only.
+  std::atomic<T>& raw() noexcept { return v_; }
+  const std::atomic<T>& raw() const noexcept { return v_; }
+
+ private:
+  std::atomic<T> v_;
+};
+
+// A hardware fence.  Callers label it and name its partner.
+inline void thread_fence(std::memory_order o) noexcept {
+  GRACE_YIELD_POINT();
+  std::atomic_thread_fence(o);
+}
+
+// A compiler-only barrier: no instruction, forbids the compiler to move
+// memory accesses across it.  The hardware half is provided by membarrier(2)
+// on the writer side (see docs/design/memory-ordering.md, [RD2]).
+inline void compiler_fence() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+// TSAN understands release/acquire on atomics, but not the ordering that
+// membarrier(2) gives or standalone fences.  These tell it about the
+// happens-before edges of a grace period; they compile to nothing elsewhere.
+inline void tsan_release([[maybe_unused]] const void* addr) noexcept {
+#if defined(GRACE_TSAN)
+  __tsan_release(const_cast<void*>(addr));
+#endif
+}
+inline void tsan_acquire([[maybe_unused]] const void* addr) noexcept {
+#if defined(GRACE_TSAN)
+  __tsan_acquire(const_cast<void*>(addr));
+#endif
+}
+
+// Spin-wait hint.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+}  // namespace grace::detail

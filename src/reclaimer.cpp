@@ -1,0 +1,484 @@
+// src/reclaimer.cpp — deferred reclamation (see reclaimer.hpp and
+// docs/design/reclamation.md).
+#include "reclaimer.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <new>
+#include <thread>
+
+#include "flavor.hpp"
+#include "grace/detail/reader.hpp"
+#include "grace_period.hpp"
+#include "misuse.hpp"
+#include "registry.hpp"
+
+namespace grace::detail {
+
+constinit thread_local retire_ring* tls_last_ring = nullptr;
+
+namespace {
+
+// Guards every ring's next_ring/orphaned, the list of rings and the list of
+// reclaimers (and their rings_alive/dead).  Held for short list walks only.
+constinit futex_mutex g_ring_lock;
+// Guarded by g_ring_lock.
+constinit retire_ring* g_rings = nullptr;
+constinit reclaimer* g_reclaimers = nullptr;
+// End of fields guarded by g_ring_lock.
+
+// This thread's rings, one per domain it retired into (owner-private).
+constinit thread_local retire_ring* tls_rings = nullptr;
+// True on a reclamation worker: it must never wait for its own progress.
+constinit thread_local bool tls_is_worker = false;
+
+// Caller holds g_ring_lock.  Frees a ring nobody will push into any more.
+void free_ring_locked(retire_ring* ring) noexcept {
+  reclaimer* owner = ring->owner;
+  delete ring;
+  if (--owner->rings_alive == 0 && owner->dead) delete owner;
+}
+
+timespec remaining_until(const timespec& deadline) noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  timespec left{deadline.tv_sec - now.tv_sec, deadline.tv_nsec - now.tv_nsec};
+  if (left.tv_nsec < 0) {
+    left.tv_nsec += 1000000000L;
+    --left.tv_sec;
+  }
+  if (left.tv_sec < 0) left = timespec{0, 0};
+  return left;
+}
+
+[[noreturn]] void callback_threw(rcu_head* node) noexcept {
+  Dl_info info{};
+  const char* name = "?";
+  if (dladdr(reinterpret_cast<void*>(node->func), &info) != 0 && info.dli_sname != nullptr) {
+    name = info.dli_sname;
+  }
+  char what[300];
+  std::snprintf(what, sizeof what,
+                "a reclamation callback (%s at %p, node %p) threw an exception; "
+                "deleters must not throw: calling std::terminate",
+                name, reinterpret_cast<void*>(node->func), static_cast<void*>(node));
+  print_message(what);
+  std::terminate();
+}
+
+}  // namespace
+
+// ---- Producer side ---------------------------------------------------------
+
+retire_ring* reclaimer::ring_for_this_thread() noexcept {
+  for (retire_ring* r = tls_rings; r != nullptr; r = r->next_of_thread) {
+    if (r->owner == this) return r;
+  }
+  arm_thread_exit_hook();
+  auto* ring = new (std::nothrow) retire_ring;
+  if (ring == nullptr) return nullptr;
+  ring->owner = this;
+  ring->worker_flags = &worker_flags;
+  g_ring_lock.lock();
+  ring->next_ring = g_rings;
+  g_rings = ring;
+  ++rings_alive;
+  g_ring_lock.unlock();
+  ring->next_of_thread = tls_rings;
+  tls_rings = ring;
+  return ring;
+}
+
+void call_rcu_slow(rcu_head* node, rcu_domain& dom) noexcept {
+  reclaimer& r = dom.reclaim_state();
+  retire_ring* ring = r.ring_for_this_thread();
+  if (ring != nullptr) {
+    tls_last_ring = ring;
+    if (ring->try_push(node)) {
+      compiler_fence();  // [RT3]
+      if (ring->worker_flags->load(std::memory_order_relaxed) != 0) retire_notify_slow(*ring);
+      return;
+    }
+  }
+  r.push_slow(ring, node);
+}
+
+void retire_notify_slow(retire_ring& ring) noexcept {
+  std::uint32_t flags = ring.worker_flags->load(std::memory_order_relaxed);
+  if ((flags & kWorkerFenceMode) != 0) {
+    // [RT4] seq_cst fence pairs with [RC3]'s fence (fence flavor): either the
+    // worker's rescan sees our push, or we see kWorkerSleeping.
+    thread_fence(std::memory_order_seq_cst);
+    flags = ring.worker_flags->load(std::memory_order_relaxed);
+  }
+  if ((flags & kWorkerSleeping) != 0) ring.owner->wake_worker();
+}
+
+void reclaimer::push_slow(retire_ring* ring, rcu_head* node) noexcept {
+  ensure_worker();
+  for (;;) {
+    if (ring != nullptr && ring->try_push(node)) {
+      wake_worker();
+      return;
+    }
+    if (ring == nullptr || read_nesting() != 0 || tls_is_worker) {
+      // Waiting here could deadlock (the worker may be waiting for a grace
+      // period that waits for this very reader), or there is no ring:
+      // spill into the overflow list.  This is the documented overshoot.
+      node->next = nullptr;
+      overflow_lock_.lock();
+      if (overflow_tail_ != nullptr) overflow_tail_->next = node; else overflow_head_ = node;
+      overflow_tail_ = node;
+      overflow_lock_.unlock();
+      overflow_count_.fetch_add(1, std::memory_order_relaxed);  // hint only
+      overflowed_.fetch_add(1, std::memory_order_relaxed);
+      wake_worker();
+      return;
+    }
+    // Back-pressure: wait until the worker drains our ring.
+    const std::uint32_t gen = drained_gen_.load(std::memory_order_seq_cst);
+    drain_waiters_.fetch_add(1, std::memory_order_seq_cst);  // [DR1] pairs with [DR2]
+    wake_worker();
+    // [RT2] refresh: the worker may have drained since our try_push.
+    const bool full = ring->tail_local - ring->head.load(std::memory_order_acquire) >= kRingSize;
+    if (full) futex_wait(drained_gen_, gen);
+    drain_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void reclaimer::wake_worker() noexcept {
+  // [WK1] release pairs with [WK2]: the worker, once awake, sees what the
+  // waker did before (pushes, barrier tickets, stop).
+  worker_wake_.fetch_add(1, std::memory_order_release);
+  futex_wake(worker_wake_, 1);
+}
+
+// ---- Worker side -----------------------------------------------------------
+
+void reclaimer::ensure_worker() noexcept {
+  worker_lock_.lock();
+  if (!worker_running_ && !stopping_) {
+    try {
+      worker_exited_.store(0, std::memory_order_relaxed);
+      std::thread([this] { worker_main(); }).detach();
+      worker_running_ = true;
+    } catch (...) {
+      print_message("call_rcu: cannot start the reclamation worker thread; callbacks stay "
+                    "queued until a later retire or rcu_barrier() can start it");
+    }
+  }
+  worker_lock_.unlock();
+}
+
+bool reclaimer::collect(callback_batch& into) noexcept {
+  std::uint64_t drained = 0;
+  auto append = [&](rcu_head* node) {
+    node->next = nullptr;
+    if (into.tail != nullptr) into.tail->next = node; else into.head = node;
+    into.tail = node;
+    ++into.count;
+  };
+  g_ring_lock.lock();
+  for (retire_ring** link = &g_rings; *link != nullptr;) {
+    retire_ring* ring = *link;
+    if (ring->owner != this) {
+      link = &ring->next_ring;
+      continue;
+    }
+    // [RC1] acquire pairs with [RT1]: the slots up to tail and the nodes'
+    // contents are visible.
+    const std::uint64_t tail = ring->tail.load(std::memory_order_acquire);
+    const std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // ours
+    for (std::uint64_t i = head; i != tail; ++i) append(ring->slots[i & (kRingSize - 1)]);
+    if (tail != head) {
+      // [RC2] release pairs with [RT2]: we are done reading these slots.
+      ring->head.store(tail, std::memory_order_release);
+      drained += tail - head;
+    }
+    if (ring->orphaned) {
+      // The owner exited (its last push preceded setting `orphaned` under
+      // the lock we hold), and we drained everything: free the ring.
+      *link = ring->next_ring;
+      free_ring_locked(ring);
+      continue;
+    }
+    link = &ring->next_ring;
+  }
+  g_ring_lock.unlock();
+  if (overflow_count_.load(std::memory_order_relaxed) != 0) {
+    overflow_lock_.lock();
+    rcu_head* node = overflow_head_;
+    overflow_head_ = overflow_tail_ = nullptr;
+    overflow_count_.store(0, std::memory_order_relaxed);
+    overflow_lock_.unlock();
+    while (node != nullptr) {
+      rcu_head* next = node->next;
+      append(node);
+      node = next;
+    }
+  }
+  if (drained != 0) {
+    drained_gen_.fetch_add(1, std::memory_order_seq_cst);  // [DR2] pairs with [DR1]
+    if (drain_waiters_.load(std::memory_order_seq_cst) != 0) futex_wake(drained_gen_);
+  }
+  if (into.count != 0) queued_.fetch_add(into.count, std::memory_order_relaxed);
+  return into.count != 0;
+}
+
+bool reclaimer::has_queued_work() noexcept {
+  if (overflow_count_.load(std::memory_order_relaxed) != 0) return true;
+  bool any = false;
+  g_ring_lock.lock();
+  for (retire_ring* ring = g_rings; ring != nullptr && !any; ring = ring->next_ring) {
+    if (ring->owner != this) continue;
+    // [RC1] as in collect().
+    any = ring->tail.load(std::memory_order_acquire) != ring->head.load(std::memory_order_relaxed) ||
+          ring->orphaned;
+  }
+  g_ring_lock.unlock();
+  return any;
+}
+
+void reclaimer::invoke(callback_batch& batch) noexcept {
+  for (rcu_head* node = batch.head; node != nullptr;) {
+    rcu_head* next = node->next;
+    try {
+      node->func(node);
+    } catch (...) {
+      callback_threw(node);
+    }
+    node = next;
+  }
+  invoked_.fetch_add(batch.count, std::memory_order_relaxed);
+}
+
+void reclaimer::finish_barriers(std::uint64_t ticket) noexcept {
+  // [BR3] release pairs with [BR4]: the callbacks ran before the waiter
+  // returns.
+  barrier_done_.store(ticket, std::memory_order_release);
+  barrier_gen_.fetch_add(1, std::memory_order_release);
+  futex_wake(barrier_gen_);
+}
+
+void reclaimer::sleep_until_work() noexcept {
+  worker_flags.fetch_or(kWorkerSleeping, std::memory_order_relaxed);
+  // [WK2] acquire pairs with [WK1].
+  const std::uint32_t wake = worker_wake_.load(std::memory_order_acquire);
+  // [RC3] heavy barrier pairs with [RT3] (membarrier flavor) and [RT4]
+  // (fence flavor): either the rescan below sees a producer's push, or the
+  // producer sees kWorkerSleeping and wakes us.
+  heavy_barrier();
+  const bool work = has_queued_work() ||
+                    barrier_requested_.load(std::memory_order_acquire) >
+                        barrier_done_.load(std::memory_order_relaxed) ||
+                    stop_.load(std::memory_order_acquire);
+  if (!work) futex_wait(worker_wake_, wake);
+  worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed);
+}
+
+void reclaimer::worker_main() noexcept {
+  tls_is_worker = true;
+  std::uint64_t ticket_seen = barrier_done_.load(std::memory_order_relaxed);
+  for (;;) {
+    // [BR2] acquire pairs with [BR1]: a callback queued before the barrier
+    // call is visible to the collect() below.
+    const std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
+    callback_batch batch;
+    const bool got = collect(batch);
+    if (got) {
+      // Taken after the nodes were seen, so the grace period it names began
+      // after every retire in the batch.
+      batch.cookie = gp_get_state();
+      pending_.push_back(batch);
+    }
+    if (ticket > ticket_seen) {
+      if (pending_.empty()) {
+        finish_barriers(ticket);
+      } else {
+        pending_.back().barrier_ticket = ticket;
+      }
+      ticket_seen = ticket;
+    }
+    if (!pending_.empty()) {
+      std::uint64_t pending = 0;
+      for (const callback_batch& b : pending_) pending += b.count;
+      if (pending > peak_pending_.load(std::memory_order_relaxed)) {
+        peak_pending_.store(pending, std::memory_order_relaxed);
+      }
+      // One grace period serves every pending batch.
+      gp_wait(pending_.back().cookie, false);
+      while (!pending_.empty() && gp_poll(pending_.front().cookie)) {
+        callback_batch done = pending_.front();
+        pending_.pop_front();
+        invoke(done);
+        if (done.barrier_ticket != 0) finish_barriers(done.barrier_ticket);
+      }
+      continue;
+    }
+    if (stop_.load(std::memory_order_acquire) && !has_queued_work()) break;
+    sleep_until_work();
+  }
+  // [WX1] release pairs with [WX2] in shutdown().
+  worker_exited_.store(1, std::memory_order_release);
+  futex_wake(worker_exited_);
+}
+
+// ---- rcu_barrier, shutdown -------------------------------------------------
+
+bool reclaimer::barrier(const timespec* deadline) noexcept {
+  ensure_worker();
+  // [BR1] acq_rel pairs with [BR2]: callbacks queued before this call (by
+  // threads that happen before it) are visible to the worker's collect().
+  const std::uint64_t ticket = barrier_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  wake_worker();
+  for (;;) {
+    const std::uint32_t gen = barrier_gen_.load(std::memory_order_acquire);
+    // [BR4] acquire pairs with [BR3].
+    if (barrier_done_.load(std::memory_order_acquire) >= ticket) return true;
+    if (deadline == nullptr) {
+      futex_wait(barrier_gen_, gen);
+      continue;
+    }
+    const timespec left = remaining_until(*deadline);
+    if (left.tv_sec == 0 && left.tv_nsec == 0) return false;
+    futex_wait(barrier_gen_, gen, &left);
+  }
+}
+
+void reclaimer::shutdown() noexcept {
+  barrier(nullptr);
+  worker_lock_.lock();
+  stopping_ = true;
+  const bool running = worker_running_;
+  worker_lock_.unlock();
+  if (running) {
+    stop_.store(true, std::memory_order_release);
+    wake_worker();
+    // [WX2] acquire pairs with [WX1].
+    while (worker_exited_.load(std::memory_order_acquire) == 0) futex_wait(worker_exited_, 0);
+  }
+  // Rings of exited threads go now; live threads' rings stay theirs and are
+  // freed at their exit; the last one frees this object.
+  g_ring_lock.lock();
+  for (retire_ring** link = &g_rings; *link != nullptr;) {
+    retire_ring* ring = *link;
+    if (ring->owner != this) {
+      link = &ring->next_ring;
+      continue;
+    }
+    *link = ring->next_ring;
+    ring->next_ring = nullptr;
+    if (ring->orphaned) {
+      --rings_alive;
+      delete ring;
+    }
+  }
+  for (reclaimer** link = &g_reclaimers; *link != nullptr; link = &(*link)->next_domain) {
+    if (*link == this) {
+      *link = next_domain;
+      break;
+    }
+  }
+  dead = true;
+  const bool free_now = rings_alive == 0;
+  g_ring_lock.unlock();
+  if (free_now) delete this;
+}
+
+reclaim_counters reclaimer::counters() const noexcept {
+  const std::uint64_t queued = queued_.load(std::memory_order_relaxed);
+  const std::uint64_t invoked = invoked_.load(std::memory_order_relaxed);
+  return reclaim_counters{queued, invoked, queued - invoked,
+                          peak_pending_.load(std::memory_order_relaxed),
+                          overflowed_.load(std::memory_order_relaxed)};
+}
+
+// ---- Thread exit, fork, domain creation --------------------------------------
+
+void reclaim_thread_exit() noexcept {
+  tls_last_ring = nullptr;
+  if (tls_rings == nullptr) return;
+  g_ring_lock.lock();
+  for (retire_ring* ring = tls_rings; ring != nullptr;) {
+    retire_ring* next = ring->next_of_thread;
+    if (ring->owner->dead) {
+      free_ring_locked(ring);  // the domain is gone and drained
+    } else {
+      // The worker runs what is left, then frees the ring.  Woken under the
+      // lock: once we release it the ring (and a dying domain) may go.
+      ring->orphaned = true;
+      ring->owner->wake_worker();
+    }
+    ring = next;
+  }
+  g_ring_lock.unlock();
+  tls_rings = nullptr;
+}
+
+void reclaimer::prepare_fork() noexcept { overflow_lock_.lock(); }
+void reclaimer::parent_after_fork() noexcept { overflow_lock_.unlock(); }
+
+void reclaimer::child_after_fork() noexcept {
+  // Only the forking thread exists.  The worker is gone: what it had
+  // collected (pending_) is abandoned, leaked rather than run twice; what is
+  // still in rings runs in the child once a new worker starts.
+  new (&pending_) std::deque<callback_batch>();
+  worker_lock_.reset_after_fork();
+  worker_running_ = false;
+  overflow_lock_.reset_after_fork();
+  drain_waiters_.store(0, std::memory_order_relaxed);
+  barrier_done_.store(barrier_requested_.load(std::memory_order_relaxed),
+                      std::memory_order_relaxed);
+  worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed);
+}
+
+void reclaim_prepare_fork() noexcept {
+  g_ring_lock.lock();
+  for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->prepare_fork();
+}
+
+void reclaim_parent_after_fork() noexcept {
+  for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->parent_after_fork();
+  g_ring_lock.unlock();
+}
+
+void reclaim_child_after_fork() noexcept {
+  g_ring_lock.reset_after_fork();
+  for (retire_ring* ring = g_rings; ring != nullptr; ring = ring->next_ring) {
+    bool mine = false;
+    for (retire_ring* r = tls_rings; r != nullptr; r = r->next_of_thread) mine |= (r == ring);
+    if (!mine) ring->orphaned = true;
+  }
+  for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->child_after_fork();
+  // The next retire takes the slow path, which restarts the worker.
+  tls_last_ring = nullptr;
+}
+
+reclaimer* new_reclaimer(rcu_domain& dom) noexcept {
+  ensure_initialized();
+  auto* r = new (std::nothrow) reclaimer(dom);
+  if (r == nullptr) return nullptr;
+  if (fence_mode()) r->worker_flags.store(kWorkerFenceMode, std::memory_order_relaxed);
+  g_ring_lock.lock();
+  r->next_domain = g_reclaimers;
+  g_reclaimers = r;
+  g_ring_lock.unlock();
+  return r;
+}
+
+void delete_unpublished_reclaimer(reclaimer* r) noexcept {
+  g_ring_lock.lock();
+  for (reclaimer** link = &g_reclaimers; *link != nullptr; link = &(*link)->next_domain) {
+    if (*link == r) {
+      *link = r->next_domain;
+      break;
+    }
+  }
+  g_ring_lock.unlock();
+  delete r;
+}
+
+}  // namespace grace::detail

@@ -1,0 +1,135 @@
+// src/reclaimer.hpp — a domain's deferred reclamation: per-thread retire
+// rings, a worker thread, grace-period-tagged batches, rcu_barrier.
+//
+// Flow: a retiring thread pushes into its ring for the domain
+// (grace/detail/retire_ring.hpp).  The worker empties all rings into a batch,
+// tags it with a cookie taken *after* it saw the nodes (so the grace period
+// it waits for began after every retire in the batch), waits for the newest
+// batch's grace period (one grace period serves every pending batch), and
+// runs the callbacks in order.  No fixed sleeps: the worker sleeps only when
+// there is nothing at all to do, and a push wakes it.
+//
+// Memory bound: each thread can have at most kRingSize nodes in its ring; a
+// full ring makes the producer wait for the worker (outside a read-side
+// section) or spill into the domain's overflow list (inside one, where
+// waiting could deadlock).  The worker collects while no grace period is
+// running, so pending <= rings + one batch per grace period.
+//
+// Progress: pushes are wait-free until the ring is full; the worker is
+// blocking.  rcu_barrier() blocks.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "futex.hpp"
+#include "grace/detail/retire_ring.hpp"
+#include "grace/rcu.hpp"
+
+namespace grace::detail {
+
+struct callback_batch {
+  rcu_cookie cookie;            // run once this has expired
+  rcu_head* head = nullptr;     // FIFO list through rcu_head::next
+  rcu_head* tail = nullptr;
+  std::uint64_t count = 0;
+  std::uint64_t barrier_ticket = 0;  // barriers satisfied once this batch ran
+};
+
+struct reclaim_counters {
+  std::uint64_t queued;
+  std::uint64_t invoked;
+  std::uint64_t pending;
+  std::uint64_t peak_pending;
+  std::uint64_t overflowed;  // pushes that spilled into the overflow list
+};
+
+class reclaimer {
+ public:
+  explicit reclaimer(rcu_domain& dom) noexcept : domain_(dom) {}
+  reclaimer(const reclaimer&) = delete;
+  reclaimer& operator=(const reclaimer&) = delete;
+
+  // The calling thread's ring for this domain (created on first use).
+  // Returns null only if the ring cannot be allocated.
+  retire_ring* ring_for_this_thread() noexcept;
+
+  // Enqueues where a ring push failed (full, or no ring).
+  void push_slow(retire_ring* ring, rcu_head* node) noexcept;
+
+  // rcu_barrier(): returns once every callback queued before the call ran.
+  // With a deadline, gives up then and returns false.
+  bool barrier(const timespec* deadline) noexcept;
+
+  // The domain's destructor: barrier, then stop the worker, release rings.
+  void shutdown() noexcept;
+
+  void wake_worker() noexcept;
+  reclaim_counters counters() const noexcept;
+
+  // Flag word read by every push (see retire_ring.hpp).
+  atomic<std::uint32_t> worker_flags{0};
+
+  // Fork support (all domains are on one global list).
+  void prepare_fork() noexcept;
+  void parent_after_fork() noexcept;
+  void child_after_fork() noexcept;
+
+  // Guarded by the global ring lock (src/reclaimer.cpp).
+  reclaimer* next_domain = nullptr;  // every reclaimer, for fork handling
+  std::uint64_t rings_alive = 0;     // rings that still point at us
+  bool dead = false;                 // the domain was destroyed
+  // End of fields guarded by the global ring lock.
+
+ private:
+  void ensure_worker() noexcept;
+  void worker_main() noexcept;
+  bool collect(callback_batch& into) noexcept;
+  bool has_queued_work() noexcept;
+  void invoke(callback_batch& batch) noexcept;
+  void sleep_until_work() noexcept;
+  void finish_barriers(std::uint64_t ticket) noexcept;
+
+  rcu_domain& domain_;
+
+  // Guarded by worker_lock_: starting and stopping the worker.
+  futex_mutex worker_lock_;
+  bool worker_running_ = false;
+  bool stopping_ = false;
+  // End of fields guarded by worker_lock_.
+  // The worker is detached (so a forked child has nothing to join); it sets
+  // worker_exited_ to 1 as its last act, and shutdown() waits for that.
+  atomic<std::uint32_t> worker_exited_{0};
+
+  // Bumped to wake the worker; the worker sleeps on it.
+  atomic<std::uint32_t> worker_wake_{0};
+  atomic<bool> stop_{false};
+
+  // Overflow list (pushes that could not wait for ring space), guarded by
+  // overflow_lock_.
+  futex_mutex overflow_lock_;
+  rcu_head* overflow_head_ = nullptr;
+  rcu_head* overflow_tail_ = nullptr;
+  atomic<std::uint64_t> overflow_count_{0};  // relaxed hint for the worker
+
+  // Producers waiting for ring space sleep on drained_gen_.
+  atomic<std::uint32_t> drained_gen_{0};
+  atomic<std::uint32_t> drain_waiters_{0};
+
+  // rcu_barrier: tickets requested (by callers) and completed (by the
+  // worker).  Callers sleep on barrier_gen_.
+  atomic<std::uint64_t> barrier_requested_{0};
+  atomic<std::uint64_t> barrier_done_{0};
+  atomic<std::uint32_t> barrier_gen_{0};
+
+  // Worker-private.
+  std::deque<callback_batch> pending_;
+
+  // Statistics: written by producers/worker with relaxed RMWs.
+  atomic<std::uint64_t> queued_{0};
+  atomic<std::uint64_t> invoked_{0};
+  atomic<std::uint64_t> peak_pending_{0};
+  atomic<std::uint64_t> overflowed_{0};
+};
+
+}  // namespace grace::detail

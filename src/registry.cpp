@@ -1,0 +1,226 @@
+// src/registry.cpp — reader registration, thread exit, the read side's slow
+// paths and fork handling.
+#include "registry.hpp"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "flavor.hpp"
+#include "futex.hpp"
+#include "grace/detail/reader.hpp"
+#include "grace_period.hpp"
+#include "misuse.hpp"
+
+namespace grace::detail {
+
+// ---- The read side's globals (declared in grace/detail/reader.hpp) --------
+
+// Sequence 1, N == 1; F is added at start-up in the fence flavor.
+constinit read_side_globals g_read_side{};
+constinit thread_local atomic<std::uint64_t> tls_reader_word{kUnregisteredWord};
+
+namespace {
+
+struct reader_node {
+  atomic<std::uint64_t>* word = nullptr;  // the owner's tls_reader_word
+  pid_t tid = 0;
+  // Guarded by g_registry_lock.
+  reader_node* prev = nullptr;
+  reader_node* next = nullptr;
+};
+
+constinit thread_local reader_node tls_node;
+constinit thread_local bool tls_registered = false;
+constinit thread_local bool tls_exit_hook_armed = false;
+
+// Guards the list below.  Never held while sleeping.
+constinit futex_mutex g_registry_lock;
+// Guarded by g_registry_lock: the registered readers.
+constinit reader_node* g_readers = nullptr;
+constinit std::size_t g_reader_count = 0;
+// End of fields guarded by g_registry_lock.
+
+pthread_key_t g_exit_key;
+
+void link(reader_node* n) noexcept {
+  n->prev = nullptr;
+  n->next = g_readers;
+  if (g_readers != nullptr) g_readers->prev = n;
+  g_readers = n;
+  ++g_reader_count;
+}
+
+void unlink(reader_node* n) noexcept {
+  if (n->prev != nullptr) n->prev->next = n->next; else g_readers = n->next;
+  if (n->next != nullptr) n->next->prev = n->prev;
+  n->prev = n->next = nullptr;
+  --g_reader_count;
+}
+
+void on_thread_exit(void*) noexcept {
+  reclaim_thread_exit();
+  if (!tls_registered) return;
+  const std::uint64_t word = tls_reader_word.load(std::memory_order_relaxed);
+  if ((word & kNestMask) != 0) {
+    report_misuse("thread exit",
+                  "the thread exited inside a read-side section (lock() without unlock()); "
+                  "it is unregistered as if it had unlocked",
+                  misuse_action::abort_if_checked);
+  }
+  g_registry_lock.lock();
+  unlink(&tls_node);
+  g_registry_lock.unlock();
+  // No scan can see this word any more; a later lock() (from another
+  // thread-exit destructor) registers again.
+  tls_reader_word.store(kUnregisteredWord, std::memory_order_relaxed);
+  tls_registered = false;
+}
+
+void prepare_fork() noexcept {
+  reclaim_prepare_fork();
+  g_registry_lock.lock();
+}
+
+void parent_after_fork() noexcept {
+  g_registry_lock.unlock();
+  reclaim_parent_after_fork();
+}
+
+// The child has one thread: this one.  Every other registered reader belongs
+// to a thread that does not exist here; its section (if any) is abandoned
+// with it, so it must not hold back the child's grace periods.
+void child_after_fork() noexcept {
+  g_registry_lock.reset_after_fork();
+  g_readers = nullptr;
+  g_reader_count = 0;
+  if (tls_registered) {
+    tls_node.tid = static_cast<pid_t>(syscall(SYS_gettid));
+    link(&tls_node);
+  }
+  engine_child_after_fork();
+  reclaim_child_after_fork();
+}
+
+}  // namespace
+
+void install_process_hooks() noexcept {
+  if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) {
+    report_misuse("grace start-up", "pthread_key_create failed", misuse_action::abort_always);
+  }
+  pthread_atfork(prepare_fork, parent_after_fork, child_after_fork);
+}
+
+void arm_thread_exit_hook() noexcept {
+  if (tls_exit_hook_armed) return;
+  ensure_initialized();
+  // A non-null value makes the key's destructor run at thread exit; keys run
+  // after C++ thread_local destructors, which may still use grace.
+  pthread_setspecific(g_exit_key, &tls_node);
+  tls_exit_hook_armed = true;
+}
+
+void register_reader_thread() noexcept {
+  if (tls_registered) return;
+  ensure_initialized();
+  arm_thread_exit_hook();
+  tls_node.word = &tls_reader_word;
+  tls_node.tid = static_cast<pid_t>(syscall(SYS_gettid));
+  // The idle word: outside any section, F as in the global word.  Relaxed:
+  // no scan sees this word before the registry lock publishes the node.
+  const std::uint64_t idle = g_read_side.gp_word.load(std::memory_order_relaxed) & ~kNestMask;
+  tls_reader_word.store(idle, std::memory_order_relaxed);
+  g_registry_lock.lock();
+  link(&tls_node);
+  g_registry_lock.unlock();
+  tls_registered = true;
+  // A thread-exit destructor may have cleared the key after it ran; re-arm.
+  pthread_setspecific(g_exit_key, &tls_node);
+}
+
+bool readers_quiescent(std::uint64_t seq_bits) noexcept {
+  g_registry_lock.lock();
+  bool all = true;
+  for (reader_node* n = g_readers; n != nullptr; n = n->next) {
+    // [GP3] acquire pairs with the reader's release stores [RD1'] and [RD3]:
+    // if this load sees the reader outside its section (or in a section
+    // entered under seq_bits), everything the reader did in the section it
+    // left happens before what the updater does after the grace period.
+    const std::uint64_t word = n->word->load(std::memory_order_acquire);
+    if ((word & kNestLimitBit) != 0) {
+      char what[160];
+      std::snprintf(what, sizeof what,
+                    "thread %d called unlock() without lock() (or nested past %u levels)",
+                    static_cast<int>(n->tid), static_cast<unsigned>(kMaxNesting));
+      report_misuse("rcu_domain::unlock", what, misuse_action::abort_always);
+    }
+    if ((word & kNestMask) != 0 && (word & kSeqMask) != seq_bits) {
+      all = false;
+      break;
+    }
+  }
+  g_registry_lock.unlock();
+  if (all) tsan_acquire(&g_read_side);  // the grace period's end, for TSAN
+  return all;
+}
+
+std::size_t registered_reader_count() noexcept {
+  g_registry_lock.lock();
+  const std::size_t n = g_reader_count;
+  g_registry_lock.unlock();
+  return n;
+}
+
+// ---- The read side's slow paths ------------------------------------------
+
+void read_lock_slow(std::uint64_t word) noexcept {
+  if (!tls_registered) {
+    register_reader_thread();
+    word = tls_reader_word.load(std::memory_order_relaxed);
+  }
+  if ((word & kNestLimitBit) != 0 || (word & kNestMask) == kNestMask) {
+    report_misuse("rcu_domain::lock",
+                  (word & kNestMask) == kNestMask
+                      ? "read-side sections nested too deeply (more than kMaxNesting)"
+                      : "the reader state is corrupt: unlock() was called without lock()",
+                  misuse_action::abort_always);
+  }
+  if ((word & kNestMask) != 0) {
+    // Nested (reached here only through the F bit of the fence flavor).
+    tls_reader_word.store(word + 1, std::memory_order_relaxed);
+    return;
+  }
+  // Outermost lock, fence flavor (or first lock after registration).
+  // [RD1]/[RD1'] as in read_lock().
+  const std::uint64_t gp = g_read_side.gp_word.load(std::memory_order_acquire);
+  tls_reader_word.store(gp, std::memory_order_release);
+  if ((gp & kFenceBit) != 0) {
+    // [RD5] seq_cst fence: pairs with [GP2-F] in heavy_barrier().  Either
+    // the scan sees our word, or our section sees the updater's stores.
+    thread_fence(std::memory_order_seq_cst);
+  }
+  compiler_fence();  // [RD2]
+}
+
+void read_unlock_slow() noexcept {
+  tsan_release(&g_read_side);
+  std::uint32_t flags = g_read_side.unlock_flags.load(std::memory_order_relaxed);
+  if ((flags & kFenceMode) != 0) {
+    // [RD5] seq_cst fence: pairs with [GP5]'s fence (fence flavor): either
+    // the sleeping writer's rescan sees our word, or we see its flag.
+    thread_fence(std::memory_order_seq_cst);
+    flags = g_read_side.unlock_flags.load(std::memory_order_relaxed);
+  }
+  if ((tls_reader_word.load(std::memory_order_relaxed) & kNestMask) != 0) return;  // nested
+  if ((flags & kWriterSleeping) != 0) wake_grace_period_waiter();
+}
+
+void report_unbalanced_unlock() noexcept {
+  report_misuse("rcu_domain::unlock", "unlock() without a matching lock()",
+                misuse_action::abort_always);
+  __builtin_unreachable();
+}
+
+}  // namespace grace::detail
