@@ -12,6 +12,7 @@
 #include "grace/detail/reader.hpp"
 #include "misuse.hpp"
 #include "registry.hpp"
+#include "stall.hpp"
 
 namespace grace::detail {
 namespace {
@@ -20,6 +21,8 @@ namespace {
 constexpr int kLeaderSpins = 64;     // reader scans before a leader sleeps
 constexpr int kFollowerSpins = 128;  // polls before a follower sleeps
 constexpr int kExpeditedSpins = 32;  // pause-spins before an expedited wait yields
+constexpr std::int64_t kMinStallPollNs = 1'000'000;      // 1 ms
+constexpr std::int64_t kMaxStallPollNs = 1'000'000'000;  // 1 s
 
 struct engine {
   // Grace periods started.  Written by the leader only (under leader); read
@@ -49,11 +52,18 @@ struct engine {
 
 constinit engine g_engine;
 
+// How long a sleeping leader sleeps before it rescans for stalls.
+std::int64_t stall_poll_ns() noexcept {
+  const std::int64_t quarter = stall_timeout_ns() / 4;
+  return quarter < kMinStallPollNs ? kMinStallPollNs
+                                   : (quarter > kMaxStallPollNs ? kMaxStallPollNs : quarter);
+}
+
 // Waits until every reader is outside a section or entered under seq_bits.
-void wait_for_readers(std::uint64_t seq_bits, bool expedited) noexcept {
+void wait_for_readers(std::uint64_t seq, std::uint64_t seq_bits, bool expedited) noexcept {
   int spins = 0;
   for (;;) {
-    if (readers_quiescent(seq_bits)) return;
+    if (readers_quiescent(seq, seq_bits, spins >= kLeaderSpins)) return;
     const bool no_sleep =
         expedited || g_engine.expedite_requests.load(std::memory_order_relaxed) != 0;
     if (spins < kLeaderSpins) {
@@ -76,10 +86,13 @@ void wait_for_readers(std::uint64_t seq_bits, bool expedited) noexcept {
     // either the rescan sees a reader's unlock, or that reader sees
     // kWriterSleeping and bumps reader_wake (so the futex does not sleep).
     heavy_barrier();
-    if (!readers_quiescent(seq_bits) &&
+    if (!readers_quiescent(seq, seq_bits, true) &&
         g_engine.expedite_requests.load(std::memory_order_relaxed) == 0) {
       g_engine.n_sleeps.fetch_add(1, std::memory_order_relaxed);
-      futex_wait(g_engine.reader_wake, wake);
+      // Bounded sleep: the rescan after it is what times stalled readers.
+      const std::int64_t ns = stall_poll_ns();
+      const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+      futex_wait(g_engine.reader_wake, wake, &timeout);
     }
     g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed);
     spins = 0;
@@ -97,7 +110,7 @@ void run_grace_period(bool expedited) noexcept {
   // updater's earlier stores (the unpublished pointer).
   g_read_side.gp_word.store(word, std::memory_order_release);
   heavy_barrier();  // [GP2] pairs with [RD2]
-  wait_for_readers(seq_bits, expedited);
+  wait_for_readers(s, seq_bits, expedited);
   // [GP4] release pairs with [GP4'] (pollers, followers): the grace period's
   // end happens before what they do after seeing it expire.
   g_engine.completed.store(s, std::memory_order_release);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <mutex>
 #include <new>
 #include <thread>
 
@@ -14,7 +15,9 @@
 #include "grace/detail/reader.hpp"
 #include "grace_period.hpp"
 #include "misuse.hpp"
+#include "psi_monitor.hpp"
 #include "registry.hpp"
+#include "stall.hpp"
 
 namespace grace::detail {
 
@@ -92,18 +95,18 @@ retire_ring* reclaimer::ring_for_this_thread() noexcept {
   return ring;
 }
 
-void call_rcu_slow(rcu_head* node, rcu_domain& dom) noexcept {
+void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept {
   reclaimer& r = dom.reclaim_state();
   retire_ring* ring = r.ring_for_this_thread();
   if (ring != nullptr) {
     tls_last_ring = ring;
-    if (ring->try_push(node)) {
+    if (ring->try_push(node, size)) {
       compiler_fence();  // [RT3]
       if (ring->worker_flags->load(std::memory_order_relaxed) != 0) retire_notify_slow(*ring);
       return;
     }
   }
-  r.push_slow(ring, node);
+  r.push_slow(ring, node, size);
 }
 
 void retire_notify_slow(retire_ring& ring) noexcept {
@@ -117,10 +120,10 @@ void retire_notify_slow(retire_ring& ring) noexcept {
   if ((flags & kWorkerSleeping) != 0) ring.owner->wake_worker();
 }
 
-void reclaimer::push_slow(retire_ring* ring, rcu_head* node) noexcept {
+void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size) noexcept {
   ensure_worker();
   for (;;) {
-    if (ring != nullptr && ring->try_push(node)) {
+    if (ring != nullptr && ring->try_push(node, size)) {
       wake_worker();
       return;
     }
@@ -135,6 +138,7 @@ void reclaimer::push_slow(retire_ring* ring, rcu_head* node) noexcept {
       overflow_lock_.unlock();
       overflow_count_.fetch_add(1, std::memory_order_relaxed);  // hint only
       overflowed_.fetch_add(1, std::memory_order_relaxed);
+      overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
       wake_worker();
       return;
     }
@@ -159,6 +163,7 @@ void reclaimer::wake_worker() noexcept {
 // ---- Worker side -----------------------------------------------------------
 
 void reclaimer::ensure_worker() noexcept {
+  ensure_psi_monitor();
   worker_lock_.lock();
   if (!worker_running_ && !stopping_) {
     try {
@@ -193,6 +198,11 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     const std::uint64_t tail = ring->tail.load(std::memory_order_acquire);
     const std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // ours
     for (std::uint64_t i = head; i != tail; ++i) append(ring->slots[i & (kRingSize - 1)]);
+    // Relaxed: at least the bytes of the pushes up to tail (written before
+    // [RT1]); possibly a few more, counted early.  Limits tolerate that.
+    const std::uint64_t bytes = ring->bytes.load(std::memory_order_relaxed);
+    into.bytes += bytes - ring->bytes_seen;
+    ring->bytes_seen = bytes;
     if (tail != head) {
       // [RC2] release pairs with [RT2]: we are done reading these slots.
       ring->head.store(tail, std::memory_order_release);
@@ -213,6 +223,7 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     rcu_head* node = overflow_head_;
     overflow_head_ = overflow_tail_ = nullptr;
     overflow_count_.store(0, std::memory_order_relaxed);
+    into.bytes += overflow_bytes_.exchange(0, std::memory_order_relaxed);
     overflow_lock_.unlock();
     while (node != nullptr) {
       rcu_head* next = node->next;
@@ -253,6 +264,8 @@ void reclaimer::invoke(callback_batch& batch) noexcept {
     node = next;
   }
   invoked_.fetch_add(batch.count, std::memory_order_relaxed);
+  pending_objects_.fetch_sub(batch.count, std::memory_order_relaxed);
+  pending_bytes_.fetch_sub(batch.bytes, std::memory_order_relaxed);
 }
 
 void reclaimer::finish_barriers(std::uint64_t ticket) noexcept {
@@ -274,9 +287,33 @@ void reclaimer::sleep_until_work() noexcept {
   const bool work = has_queued_work() ||
                     barrier_requested_.load(std::memory_order_acquire) >
                         barrier_done_.load(std::memory_order_relaxed) ||
+                    pressure_pending_.load(std::memory_order_relaxed) != 0 ||
                     stop_.load(std::memory_order_acquire);
   if (!work) futex_wait(worker_wake_, wake);
   worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed);
+}
+
+bool reclaimer::at_hard_limit() const noexcept {
+  const std::uint64_t hard = hard_objects_.load(std::memory_order_relaxed);
+  const std::uint64_t hard_bytes = hard_bytes_.load(std::memory_order_relaxed);
+  return (hard != 0 && pending_objects_.load(std::memory_order_relaxed) >= hard) ||
+         (hard_bytes != 0 && pending_bytes_.load(std::memory_order_relaxed) >= hard_bytes);
+}
+
+bool reclaimer::above_soft_limit() const noexcept {
+  const std::uint64_t soft = soft_objects_.load(std::memory_order_relaxed);
+  const std::uint64_t soft_bytes = soft_bytes_.load(std::memory_order_relaxed);
+  return pressure_requests_.load(std::memory_order_relaxed) != 0 ||
+         pending_objects_.load(std::memory_order_relaxed) >= soft ||
+         (soft_bytes != 0 && pending_bytes_.load(std::memory_order_relaxed) >= soft_bytes);
+}
+
+void reclaimer::set_urgent(bool urgent) noexcept {
+  if (urgent == urgent_) return;
+  urgent_ = urgent;
+  set_stall_urgent(urgent);
+  // A sleeping grace period rescans now and reports its blockers.
+  if (urgent) wake_grace_period_waiter();
 }
 
 void reclaimer::worker_main() noexcept {
@@ -286,15 +323,25 @@ void reclaimer::worker_main() noexcept {
     // [BR2] acquire pairs with [BR1]: a callback queued before the barrier
     // call is visible to the collect() below.
     const std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
+    const bool at_hard = at_hard_limit();
+    if (at_hard) hard_limit_hits_.fetch_add(1, std::memory_order_relaxed);
+    set_urgent(at_hard && !pending_.empty());
+    // At the hard limit, leave new work in the rings (their owners then
+    // wait: the back-pressure) until what we hold is reclaimed.
     callback_batch batch;
-    const bool got = collect(batch);
-    if (got) {
+    if (!at_hard && collect(batch)) {
       // Taken after the nodes were seen, so the grace period it names began
       // after every retire in the batch.
       batch.cookie = gp_get_state();
+      pending_objects_.fetch_add(batch.count, std::memory_order_relaxed);
+      pending_bytes_.fetch_add(batch.bytes, std::memory_order_relaxed);
       pending_.push_back(batch);
+      const std::uint64_t now = pending_objects_.load(std::memory_order_relaxed);
+      if (now > peak_pending_.load(std::memory_order_relaxed)) {
+        peak_pending_.store(now, std::memory_order_relaxed);
+      }
     }
-    if (ticket > ticket_seen) {
+    if (!at_hard && ticket > ticket_seen) {
       if (pending_.empty()) {
         finish_barriers(ticket);
       } else {
@@ -303,13 +350,9 @@ void reclaimer::worker_main() noexcept {
       ticket_seen = ticket;
     }
     if (!pending_.empty()) {
-      std::uint64_t pending = 0;
-      for (const callback_batch& b : pending_) pending += b.count;
-      if (pending > peak_pending_.load(std::memory_order_relaxed)) {
-        peak_pending_.store(pending, std::memory_order_relaxed);
-      }
-      // One grace period serves every pending batch.
-      gp_wait(pending_.back().cookie, false);
+      // One grace period serves every pending batch; expedited above the
+      // soft limit or under memory pressure.
+      gp_wait(pending_.back().cookie, above_soft_limit());
       while (!pending_.empty() && gp_poll(pending_.front().cookie)) {
         callback_batch done = pending_.front();
         pending_.pop_front();
@@ -318,12 +361,97 @@ void reclaimer::worker_main() noexcept {
       }
       continue;
     }
+    set_urgent(false);
+    if (pressure_pending_.exchange(0, std::memory_order_relaxed) != 0) {
+      // A PSI event: everything queued ran above; now the caches.
+      run_shrinkers();
+      continue;
+    }
     if (stop_.load(std::memory_order_acquire) && !has_queued_work()) break;
     sleep_until_work();
   }
   // [WX1] release pairs with [WX2] in shutdown().
   worker_exited_.store(1, std::memory_order_release);
   futex_wake(worker_exited_);
+}
+
+// ---- Limits, statistics, memory pressure -------------------------------------
+
+void reclaimer::set_limits(const reclaim_limits& limits) noexcept {
+  std::size_t hard = limits.hard_objects;
+  if (hard != 0 && hard < limits.soft_objects) hard = limits.soft_objects;
+  std::size_t hard_bytes = limits.hard_bytes;
+  if (hard_bytes != 0 && hard_bytes < limits.soft_bytes) hard_bytes = limits.soft_bytes;
+  soft_objects_.store(limits.soft_objects, std::memory_order_relaxed);
+  hard_objects_.store(hard, std::memory_order_relaxed);
+  soft_bytes_.store(limits.soft_bytes, std::memory_order_relaxed);
+  hard_bytes_.store(hard_bytes, std::memory_order_relaxed);
+  wake_worker();
+}
+
+reclaim_limits reclaimer::limits() const noexcept {
+  return reclaim_limits{soft_objects_.load(std::memory_order_relaxed),
+                        hard_objects_.load(std::memory_order_relaxed),
+                        soft_bytes_.load(std::memory_order_relaxed),
+                        hard_bytes_.load(std::memory_order_relaxed)};
+}
+
+void reclaimer::fill_stats(rcu_domain_stats& out) const noexcept {
+  out.callbacks_queued = queued_.load(std::memory_order_relaxed);
+  out.callbacks_invoked = invoked_.load(std::memory_order_relaxed);
+  out.pending = pending_objects_.load(std::memory_order_relaxed);
+  out.peak_pending = peak_pending_.load(std::memory_order_relaxed);
+  out.pending_bytes = pending_bytes_.load(std::memory_order_relaxed);
+  out.overflowed = overflowed_.load(std::memory_order_relaxed);
+  out.hard_limit_hits = hard_limit_hits_.load(std::memory_order_relaxed);
+  out.memory_pressure_events = pressure_events_.load(std::memory_order_relaxed);
+  out.shrinker_freed = shrinker_freed_.load(std::memory_order_relaxed);
+}
+
+std::size_t reclaimer::run_shrinkers() noexcept {
+  std::size_t freed = 0;
+  std::scoped_lock guard(rcu_default_domain());
+  for (shrinker_node* n = shrinkers_.load(); n != nullptr; n = n->next.load()) {
+    const std::size_t could = n->count();
+    if (could != 0) freed += n->scan(could);
+  }
+  shrinker_freed_.fetch_add(freed, std::memory_order_relaxed);
+  return freed;
+}
+
+std::size_t reclaimer::reclaim_now() noexcept {
+  pressure_events_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t before = invoked_.load(std::memory_order_relaxed);
+  pressure_requests_.fetch_add(1, std::memory_order_relaxed);
+  barrier(nullptr);
+  pressure_requests_.fetch_sub(1, std::memory_order_relaxed);
+  const std::uint64_t ran = invoked_.load(std::memory_order_relaxed) - before;
+  return static_cast<std::size_t>(ran) + run_shrinkers();
+}
+
+void reclaimer::note_pressure() noexcept {
+  pressure_events_.fetch_add(1, std::memory_order_relaxed);
+  pressure_pending_.store(1, std::memory_order_relaxed);
+  wake_worker();  // [WK1]: the worker sees pressure_pending_ once awake
+}
+
+void reclaimer::add_shrinker(shrinker_node* node) noexcept {
+  node->owner = this;
+  shrinker_lock_.lock();
+  node->next.store(shrinkers_.load());
+  shrinkers_.store(node);  // [PT1]: run_shrinkers() sees a complete node
+  shrinker_lock_.unlock();
+}
+
+void reclaimer::remove_shrinker(shrinker_node* node) noexcept {
+  shrinker_lock_.lock();
+  rcu_ptr<shrinker_node>* link = &shrinkers_;
+  while (link->load() != nullptr && link->load() != node) link = &link->load()->next;
+  if (link->load() == node) link->store(node->next.load());
+  shrinker_lock_.unlock();
+  // Traversals that may still hold the node are read-side sections.
+  rcu_synchronize();
+  delete node;
 }
 
 // ---- rcu_barrier, shutdown -------------------------------------------------
@@ -388,14 +516,6 @@ void reclaimer::shutdown() noexcept {
   if (free_now) delete this;
 }
 
-reclaim_counters reclaimer::counters() const noexcept {
-  const std::uint64_t queued = queued_.load(std::memory_order_relaxed);
-  const std::uint64_t invoked = invoked_.load(std::memory_order_relaxed);
-  return reclaim_counters{queued, invoked, queued - invoked,
-                          peak_pending_.load(std::memory_order_relaxed),
-                          overflowed_.load(std::memory_order_relaxed)};
-}
-
 // ---- Thread exit, fork, domain creation --------------------------------------
 
 void reclaim_thread_exit() noexcept {
@@ -445,7 +565,14 @@ void reclaim_parent_after_fork() noexcept {
   g_ring_lock.unlock();
 }
 
+void broadcast_memory_pressure() noexcept {
+  g_ring_lock.lock();
+  for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->note_pressure();
+  g_ring_lock.unlock();
+}
+
 void reclaim_child_after_fork() noexcept {
+  psi_child_after_fork();
   g_ring_lock.reset_after_fork();
   for (retire_ring* ring = g_rings; ring != nullptr; ring = ring->next_ring) {
     bool mine = false;

@@ -21,10 +21,12 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 
 #include "futex.hpp"
 #include "grace/detail/retire_ring.hpp"
 #include "grace/rcu.hpp"
+#include "grace/reclaim.hpp"
 
 namespace grace::detail {
 
@@ -33,15 +35,16 @@ struct callback_batch {
   rcu_head* head = nullptr;     // FIFO list through rcu_head::next
   rcu_head* tail = nullptr;
   std::uint64_t count = 0;
+  std::uint64_t bytes = 0;
   std::uint64_t barrier_ticket = 0;  // barriers satisfied once this batch ran
 };
 
-struct reclaim_counters {
-  std::uint64_t queued;
-  std::uint64_t invoked;
-  std::uint64_t pending;
-  std::uint64_t peak_pending;
-  std::uint64_t overflowed;  // pushes that spilled into the overflow list
+// A registered shrinker: a node of the domain's RCU-protected list.
+struct shrinker_node {
+  std::function<std::size_t()> count;
+  std::function<std::size_t(std::size_t)> scan;
+  rcu_ptr<shrinker_node> next;
+  reclaimer* owner = nullptr;
 };
 
 class reclaimer {
@@ -55,7 +58,7 @@ class reclaimer {
   retire_ring* ring_for_this_thread() noexcept;
 
   // Enqueues where a ring push failed (full, or no ring).
-  void push_slow(retire_ring* ring, rcu_head* node) noexcept;
+  void push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size) noexcept;
 
   // rcu_barrier(): returns once every callback queued before the call ran.
   // With a deadline, gives up then and returns false.
@@ -65,7 +68,18 @@ class reclaimer {
   void shutdown() noexcept;
 
   void wake_worker() noexcept;
-  reclaim_counters counters() const noexcept;
+  void fill_stats(rcu_domain_stats& out) const noexcept;
+
+  void set_limits(const reclaim_limits& limits) noexcept;
+  reclaim_limits limits() const noexcept;
+
+  // Memory pressure: run what is queued with expedited grace periods, then
+  // the shrinkers.  reclaim_now() does it on the caller's thread (returns
+  // objects freed); note_pressure() asks the worker to (PSI events).
+  std::size_t reclaim_now() noexcept;
+  void note_pressure() noexcept;
+  void add_shrinker(shrinker_node* node) noexcept;
+  void remove_shrinker(shrinker_node* node) noexcept;
 
   // Flag word read by every push (see retire_ring.hpp).
   atomic<std::uint32_t> worker_flags{0};
@@ -86,6 +100,10 @@ class reclaimer {
   void worker_main() noexcept;
   bool collect(callback_batch& into) noexcept;
   bool has_queued_work() noexcept;
+  bool at_hard_limit() const noexcept;
+  bool above_soft_limit() const noexcept;
+  void set_urgent(bool urgent) noexcept;
+  std::size_t run_shrinkers() noexcept;
   void invoke(callback_batch& batch) noexcept;
   void sleep_until_work() noexcept;
   void finish_barriers(std::uint64_t ticket) noexcept;
@@ -124,12 +142,34 @@ class reclaimer {
 
   // Worker-private.
   std::deque<callback_batch> pending_;
+  bool urgent_ = false;  // we told the stall detector we sit at the hard limit
 
-  // Statistics: written by producers/worker with relaxed RMWs.
+  // Limits (relaxed: independent settings, read once per worker iteration).
+  atomic<std::uint64_t> soft_objects_{reclaim_limits{}.soft_objects};
+  atomic<std::uint64_t> hard_objects_{reclaim_limits{}.hard_objects};
+  atomic<std::uint64_t> soft_bytes_{0};
+  atomic<std::uint64_t> hard_bytes_{0};
+
+  // Memory pressure.  pressure_requests_ > 0 makes the worker expedite;
+  // pressure_pending_ makes it run the shrinkers after its next batch.
+  atomic<std::uint32_t> pressure_requests_{0};
+  atomic<std::uint32_t> pressure_pending_{0};
+  // The shrinkers: an RCU-protected list; writers serialize on shrinker_lock_.
+  futex_mutex shrinker_lock_;
+  rcu_ptr<shrinker_node> shrinkers_;
+
+  // Statistics: written by the worker (or the owner of the event) with
+  // relaxed operations; read by rcu_stats().
   atomic<std::uint64_t> queued_{0};
   atomic<std::uint64_t> invoked_{0};
+  atomic<std::uint64_t> pending_objects_{0};  // in pending_ (worker-written)
+  atomic<std::uint64_t> pending_bytes_{0};
   atomic<std::uint64_t> peak_pending_{0};
   atomic<std::uint64_t> overflowed_{0};
+  atomic<std::uint64_t> overflow_bytes_{0};
+  atomic<std::uint64_t> hard_limit_hits_{0};
+  atomic<std::uint64_t> pressure_events_{0};
+  atomic<std::uint64_t> shrinker_freed_{0};
 };
 
 }  // namespace grace::detail

@@ -13,6 +13,7 @@
 #include "grace/detail/reader.hpp"
 #include "grace_period.hpp"
 #include "misuse.hpp"
+#include "stall.hpp"
 
 namespace grace::detail {
 
@@ -30,6 +31,12 @@ struct reader_node {
   // Guarded by g_registry_lock.
   reader_node* prev = nullptr;
   reader_node* next = nullptr;
+  // Stall tracking, written by scans: the word this reader blocked a grace
+  // period with, since when, and the last word reported as a stall.
+  std::uint64_t blocking_word = 0;
+  std::int64_t blocking_since_ns = 0;
+  std::uint64_t reported_word = 0;
+  // End of fields guarded by g_registry_lock.
 };
 
 constinit thread_local reader_node tls_node;
@@ -140,9 +147,14 @@ void register_reader_thread() noexcept {
   pthread_setspecific(g_exit_key, &tls_node);
 }
 
-bool readers_quiescent(std::uint64_t seq_bits) noexcept {
-  g_registry_lock.lock();
+bool readers_quiescent(std::uint64_t seq, std::uint64_t seq_bits, bool check_stalls) noexcept {
+  constexpr int kMaxReports = 8;
+  rcu_stall_info reports[kMaxReports];
+  int n_reports = 0;
+  std::int64_t now = 0;  // read lazily: only when a reader blocks
+  const bool urgent = check_stalls && stall_urgent();
   bool all = true;
+  g_registry_lock.lock();
   for (reader_node* n = g_readers; n != nullptr; n = n->next) {
     // [GP3] acquire pairs with the reader's release stores [RD1'] and [RD3]:
     // if this load sees the reader outside its section (or in a section
@@ -156,12 +168,24 @@ bool readers_quiescent(std::uint64_t seq_bits) noexcept {
                     static_cast<int>(n->tid), static_cast<unsigned>(kMaxNesting));
       report_misuse("rcu_domain::unlock", what, misuse_action::abort_always);
     }
-    if ((word & kNestMask) != 0 && (word & kSeqMask) != seq_bits) {
-      all = false;
-      break;
+    if ((word & kNestMask) == 0 || (word & kSeqMask) == seq_bits) continue;
+    all = false;
+    if (!check_stalls) break;
+    if (now == 0) now = monotonic_ns();
+    if (n->blocking_word != word) {
+      n->blocking_word = word;
+      n->blocking_since_ns = now;
+    }
+    const std::int64_t blocked = now - n->blocking_since_ns;
+    if (n->reported_word != word && (urgent || blocked >= stall_timeout_ns()) &&
+        n_reports < kMaxReports) {
+      n->reported_word = word;
+      reports[n_reports++] = rcu_stall_info{static_cast<int>(n->tid),
+                                            std::chrono::nanoseconds(blocked), seq, urgent};
     }
   }
   g_registry_lock.unlock();
+  for (int i = 0; i < n_reports; ++i) report_stall(reports[i]);
   if (all) tsan_acquire(&g_read_side);  // the grace period's end, for TSAN
   return all;
 }

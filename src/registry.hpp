@@ -17,11 +17,12 @@ namespace grace::detail {
 // Registers the calling thread as a reader (first lock()).  Idempotent.
 void register_reader_thread() noexcept;
 
-// One pass over the registered readers for the grace period whose sequence
-// bits are `seq_bits`: true when every reader is outside a section or entered
-// its section under `seq_bits`.  Reports a corrupt reader word (unbalanced
-// unlock) and aborts.
-bool readers_quiescent(std::uint64_t seq_bits) noexcept;
+// One pass over the registered readers for grace period `seq` (whose bits in
+// the reader word are `seq_bits`): true when every reader is outside a
+// section or entered its section under `seq_bits`.  Reports a corrupt reader
+// word (unbalanced unlock) and aborts.  With check_stalls, also times the
+// blocking readers and reports stalls (src/stall.hpp).
+bool readers_quiescent(std::uint64_t seq, std::uint64_t seq_bits, bool check_stalls) noexcept;
 
 // Number of registered reader threads (tests, statistics).
 std::size_t registered_reader_count() noexcept;

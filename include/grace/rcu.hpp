@@ -43,6 +43,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -106,9 +107,10 @@ inline rcu_domain& rcu_default_domain() noexcept { return detail::g_default_doma
 
 namespace detail {
 // call_rcu()'s inline fast path: a push into this thread's ring for dom.
-inline void enqueue_callback(rcu_head* node, rcu_domain& dom) noexcept {
+// `size` is the bytes the callback will free (0 if unknown), for byte limits.
+inline void enqueue_callback(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept {
   retire_ring* ring = tls_last_ring;
-  if (ring != nullptr && ring->owner == dom.reclaim_state_if_any() && ring->try_push(node))
+  if (ring != nullptr && ring->owner == dom.reclaim_state_if_any() && ring->try_push(node, size))
       [[likely]] {
     // [RT3] compiler barrier, then a relaxed flag load: the store->load order
     // between [RT1] and this load is supplied by the worker's heavy barrier
@@ -120,7 +122,7 @@ inline void enqueue_callback(rcu_head* node, rcu_domain& dom) noexcept {
     }
     return;
   }
-  call_rcu_slow(node, dom);
+  call_rcu_slow(node, dom, size);
 }
 }  // namespace detail
 
@@ -165,10 +167,11 @@ inline void rcu_cond_synchronize(rcu_cookie cookie) noexcept {
 
 // Queues func(head) to run after a grace period, on the domain's worker
 // thread.  Allocation-free; a thread-local push in the common case.
+// `bytes` (optional) is what the callback will free, for byte limits.
 inline void call_rcu(rcu_head* head, void (*func)(rcu_head*),
-                     rcu_domain& dom = rcu_default_domain()) noexcept {
+                     rcu_domain& dom = rcu_default_domain(), std::size_t bytes = 0) noexcept {
   head->func = func;
-  detail::enqueue_callback(head, dom);
+  detail::enqueue_callback(head, dom, bytes);
 }
 
 // Waits until every callback queued to `dom` before the call (by any thread)
@@ -185,7 +188,7 @@ class rcu_obj_base : private rcu_head {
   void retire(D d = D(), rcu_domain& dom = rcu_default_domain()) noexcept {
     deleter_ = std::move(d);
     rcu_head::func = &rcu_obj_base::reclaim;
-    detail::enqueue_callback(static_cast<rcu_head*>(this), dom);
+    detail::enqueue_callback(static_cast<rcu_head*>(this), dom, sizeof(T));
   }
 
  protected:
@@ -219,7 +222,7 @@ void rcu_retire(T* p, D d = D(), rcu_domain& dom = rcu_default_domain()) {
     std::unique_ptr<node> owned(static_cast<node*>(head));
     owned->deleter(owned->ptr);
   };
-  detail::enqueue_callback(n, dom);
+  detail::enqueue_callback(n, dom, sizeof(T) + sizeof(node));
 }
 
 // ---- Flavor --------------------------------------------------------------

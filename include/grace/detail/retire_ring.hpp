@@ -42,6 +42,7 @@ struct alignas(64) retire_ring {
   // Producer-private: only the owning thread reads or writes these.
   std::uint64_t tail_local = 0;   // next slot to fill; mirrors tail
   std::uint64_t head_cached = 0;  // last head seen; refreshed when full
+  std::uint64_t bytes_local = 0;  // mirrors bytes
   reclaimer* owner = nullptr;      // the domain state this ring feeds
   // The domain worker's flag word (see kWorkerSleeping below).
   atomic<std::uint32_t>* worker_flags = nullptr;
@@ -52,7 +53,12 @@ struct alignas(64) retire_ring {
   // the producer ([RT2] acquire).  Separate cache lines: each is written by
   // one side only.
   alignas(64) atomic<std::uint64_t> tail{0};
+  // Bytes pushed so far (as the callers declared them): written by the
+  // producer before [RT1] (relaxed: read after [RC1], and only for limits
+  // and statistics, where a late value is harmless).
+  atomic<std::uint64_t> bytes{0};
   alignas(64) atomic<std::uint64_t> head{0};
+  std::uint64_t bytes_seen = 0;  // worker-private: bytes already collected
 
   // Guarded by the global ring lock (src/reclaimer.cpp).
   retire_ring* next_ring = nullptr;
@@ -63,7 +69,7 @@ struct alignas(64) retire_ring {
   // producer only after [RT2] observes the worker's [RC2].
   alignas(64) rcu_head* slots[kRingSize];
 
-  bool try_push(rcu_head* node) noexcept {
+  bool try_push(rcu_head* node, std::uint64_t size) noexcept {
     const std::uint64_t t = tail_local;
     if (t - head_cached >= kRingSize) {
       // [RT2] acquire pairs with [RC2]: the worker is done with these slots.
@@ -72,6 +78,10 @@ struct alignas(64) retire_ring {
     }
     slots[t & (kRingSize - 1)] = node;
     tail_local = t + 1;
+    if (size != 0) {
+      bytes_local += size;
+      bytes.store(bytes_local, std::memory_order_relaxed);
+    }
     // [RT1] release pairs with [RC1] in reclaimer::collect(): the worker sees
     // the slot and the node's contents.
     tail.store(t + 1, std::memory_order_release);
@@ -91,7 +101,7 @@ extern constinit thread_local retire_ring* tls_last_ring
 inline constexpr std::uint32_t kWorkerSleeping = 1;
 inline constexpr std::uint32_t kWorkerFenceMode = 2;
 
-void call_rcu_slow(rcu_head* node, rcu_domain& dom) noexcept;
+void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept;
 // Called after a push when *worker_flags != 0: fences in fence mode, wakes a
 // sleeping worker.
 void retire_notify_slow(retire_ring& ring) noexcept;

@@ -1,0 +1,125 @@
+// src/psi_monitor.cpp — memory pressure from Linux PSI (see psi_monitor.hpp).
+#include "psi_monitor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "futex.hpp"
+#include "grace/detail/atomic.hpp"
+
+namespace grace::detail {
+namespace {
+
+// 100 ms of "some" memory stall within a 2 s window.
+constexpr const char* kTrigger = "some 100000 2000000";
+
+futex_mutex g_lock;  // guards the two fields below
+bool g_started = false;
+char g_status[200] = "PSI monitor not started (no domain has reclaimed yet)";
+// Written by the monitor thread once its trigger is armed.
+atomic<bool> g_available{false};
+
+// The memory.pressure file of our cgroup v2, if any.
+std::string cgroup_pressure_file() {
+  FILE* f = std::fopen("/proc/self/cgroup", "re");
+  if (f == nullptr) return {};
+  char line[512];
+  std::string path;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "0::", 3) == 0) {
+      path = line + 3;
+      while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+      break;
+    }
+  }
+  std::fclose(f);
+  if (path.empty()) return {};
+  return "/sys/fs/cgroup" + (path == "/" ? std::string() : path) + "/memory.pressure";
+}
+
+int arm_trigger(const std::string& file, char* why, std::size_t why_size) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    std::snprintf(why, why_size, "%s: %s", file.c_str(), std::strerror(errno));
+    return -1;
+  }
+  if (::write(fd, kTrigger, std::strlen(kTrigger) + 1) < 0) {
+    std::snprintf(why, why_size, "%s: cannot arm trigger: %s", file.c_str(), std::strerror(errno));
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void monitor_main() noexcept {
+  char why_cgroup[200] = "";
+  char why_proc[200] = "";
+  int fd = -1;
+  std::string used;
+  try {
+    const std::string cg = cgroup_pressure_file();
+    if (!cg.empty()) fd = arm_trigger(cg, why_cgroup, sizeof why_cgroup);
+    if (fd >= 0) used = cg;
+    if (fd < 0) {
+      fd = arm_trigger("/proc/pressure/memory", why_proc, sizeof why_proc);
+      if (fd >= 0) used = "/proc/pressure/memory";
+    }
+  } catch (...) {
+    fd = -1;
+  }
+  g_lock.lock();
+  if (fd < 0) {
+    std::snprintf(g_status, sizeof g_status, "PSI unavailable (%s%s%s)", why_cgroup,
+                  why_cgroup[0] != '\0' ? "; " : "", why_proc);
+  } else {
+    std::snprintf(g_status, sizeof g_status, "PSI trigger \"%s\" on %s", kTrigger, used.c_str());
+  }
+  g_lock.unlock();
+  if (fd < 0) return;
+  g_available.store(true, std::memory_order_relaxed);  // a statistic only
+  for (;;) {
+    pollfd p{fd, POLLPRI, 0};
+    const int n = ::poll(&p, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (p.revents & (POLLERR | POLLNVAL)) != 0) break;
+    if ((p.revents & POLLPRI) != 0) broadcast_memory_pressure();
+  }
+  g_available.store(false, std::memory_order_relaxed);
+  ::close(fd);
+}
+
+}  // namespace
+
+void ensure_psi_monitor() noexcept {
+  g_lock.lock();
+  if (!g_started) {
+    g_started = true;
+    std::snprintf(g_status, sizeof g_status, "PSI monitor starting");
+    try {
+      std::thread(monitor_main).detach();
+    } catch (...) {
+      std::snprintf(g_status, sizeof g_status, "PSI unavailable (cannot start its thread)");
+    }
+  }
+  g_lock.unlock();
+}
+
+bool psi_available() noexcept { return g_available.load(std::memory_order_relaxed); }
+
+const char* psi_status() noexcept { return g_status; }
+
+void psi_child_after_fork() noexcept {
+  g_lock.reset_after_fork();
+  g_started = false;
+  g_available.store(false, std::memory_order_relaxed);
+  std::snprintf(g_status, sizeof g_status, "PSI monitor not restarted yet in this child");
+}
+
+}  // namespace grace::detail
