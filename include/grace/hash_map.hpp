@@ -490,6 +490,9 @@ class hash_map {
     }
   }
 
+  // The domain whose read-side sections protect this map.
+  rcu_domain& domain() const noexcept { return *dom_; }
+
   // Elements present (G.1).  Wait-free.
   size_type size() const noexcept {
     const std::int64_t c = count_.load(std::memory_order_relaxed);

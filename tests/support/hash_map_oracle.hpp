@@ -1,0 +1,144 @@
+// Oracle workloads for grace::hash_map, shared by the concurrent tests
+// (tests/unit/hash_map_concurrent_test.cpp) and the negative control
+// (tests/unit/hash_map_negative_test.cpp), so that the control runs exactly
+// the check it must fail.
+//
+// The value type carries its key and a check word (key ^ kMagic); its
+// destructor overwrites the check word with kPoison (a volatile store: not
+// removed as a dead store).  A reader that sees a wrong key or a wrong check
+// word read an element after it was destroyed: reclamation is broken.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "grace/hash_map.hpp"
+#include "grace/reclaim.hpp"
+
+namespace hm_oracle {
+
+inline constexpr std::uint64_t kMagic = 0x5bd1e9955bd1e995ULL;
+inline constexpr std::uint64_t kPoison = 0xdeaddeaddeaddeadULL;
+
+#if defined(GRACE_TSAN)
+inline constexpr int kScale = 8;  // TSAN is ~10x slower: shorter runs
+#else
+inline constexpr int kScale = 1;
+#endif
+
+struct checked_value {
+  std::uint64_t key = 0;
+  std::uint64_t check = 0;
+  checked_value() = default;
+  explicit checked_value(std::uint64_t k) : key(k), check(k ^ kMagic) {}
+  checked_value(const checked_value&) = default;
+  checked_value& operator=(const checked_value&) = default;
+  ~checked_value() { *static_cast<volatile std::uint64_t*>(&check) = kPoison; }
+  bool ok_for(std::uint64_t k) const {
+    return key == k && *static_cast<const volatile std::uint64_t*>(&check) == (k ^ kMagic);
+  }
+};
+
+// Small tables and small migration chunks: resizes are frequent and long.
+struct resize_heavy_traits {
+  static constexpr std::size_t kMinBuckets = 1;
+  static constexpr std::size_t kMigrateChunk = 2;
+  static constexpr std::size_t kGrowLoad = 4;
+  static constexpr std::size_t kTargetLoad = 2;
+};
+
+// A domain for the oracle maps.  No hard limit on pending callbacks: works
+// around a core bug (src/reclaimer.cpp, a2d9647): at the hard limit the worker
+// stops collect()ing, but at_hard_limit() counts the overflow list that only
+// collect() drains, so once pending_ is empty the worker spins in
+// sleep_until_work() and retiring threads wait forever.
+struct oracle_domain {
+  grace::rcu_domain dom;
+  oracle_domain() {
+    grace::reclaim_limits l;
+    l.hard_objects = 0;
+    l.hard_bytes = 0;
+    grace::set_reclaim_limits(dom, l);
+  }
+  ~oracle_domain() { grace::rcu_barrier(dom); }
+};
+
+struct replace_result {
+  std::uint64_t lookups = 0;
+  std::uint64_t missing = 0;  // a stable key not found: A.1 broken
+  std::uint64_t corrupt = 0;  // wrong key or poisoned check: reclamation broken
+  std::uint64_t replaces = 0;
+};
+
+// Stable keys [0, stable) are inserted first and never erased; writers
+// replace them (insert_or_assign) and insert/erase churn keys (forcing grows
+// and shrinks); readers look stable keys up and validate what they see,
+// holding each element for a short while.  Readers stop when the writers have
+// done `waves` waves each, or when stop_on_corruption and one was seen.
+template <class Map>
+replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_t stable,
+                                  std::uint64_t churn, int waves, bool stop_on_corruption) {
+  for (std::uint64_t k = 0; k < stable; ++k) m.insert(k, checked_value(k));
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> lookups{0}, missing{0}, corrupt{0}, replaces{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937_64 rng(1000 + r);
+      std::uint64_t n = 0, miss = 0, bad = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const std::uint64_t k = rng() % stable;
+        std::scoped_lock rs(m.domain());
+        const checked_value* v = m.find(k);
+        ++n;
+        if (v == nullptr) {
+          ++miss;
+          continue;
+        }
+        // Hold the element a little, as a real reader would.
+        for (int spin = 0; spin < 20; ++spin) grace::detail::cpu_relax();
+        if (!v->ok_for(k)) {
+          ++bad;
+          if (stop_on_corruption) stop.store(true, std::memory_order_relaxed);
+        }
+      }
+      lookups += n;
+      missing += miss;
+      corrupt += bad;
+    });
+  }
+  std::vector<std::thread> wthreads;
+  for (int w = 0; w < writers; ++w) {
+    wthreads.emplace_back([&, w] {
+      std::mt19937_64 rng(2000 + w);
+      const std::uint64_t base = stable + static_cast<std::uint64_t>(w) * churn;
+      std::uint64_t reps = 0;
+      for (int wave = 0; wave < waves && !stop.load(std::memory_order_relaxed); ++wave) {
+        for (std::uint64_t i = 0; i < churn; ++i) {
+          m.insert(base + i, checked_value(base + i));
+          const std::uint64_t k = rng() % stable;
+          m.insert_or_assign(k, checked_value(k));
+          ++reps;
+        }
+        for (std::uint64_t i = 0; i < churn; ++i) {
+          m.erase(base + i);
+          const std::uint64_t k = rng() % stable;
+          m.insert_or_assign(k, checked_value(k));
+          ++reps;
+        }
+      }
+      replaces += reps;
+    });
+  }
+  for (auto& t : wthreads) t.join();
+  stop.store(true, std::memory_order_relaxed);
+  for (auto& t : threads) t.join();
+  return {lookups.load(), missing.load(), corrupt.load(), replaces.load()};
+}
+
+}  // namespace hm_oracle
