@@ -73,10 +73,19 @@ void initialize() noexcept {
 }
 
 std::once_flag g_once;
+// Set once initialize() has run.  [IN1] release pairs with [IN2]: a thread
+// that sees it also sees the flavor chosen.
+atomic<bool> g_initialized{false};
 
 }  // namespace
 
-void ensure_initialized() noexcept { std::call_once(g_once, initialize); }
+void ensure_initialized() noexcept {
+  if (g_initialized.load(std::memory_order_acquire)) return;  // [IN2]
+  std::call_once(g_once, [] {
+    initialize();
+    g_initialized.store(true, std::memory_order_release);  // [IN1]
+  });
+}
 
 bool fence_mode() noexcept { return g_fence_mode; }
 

@@ -109,8 +109,17 @@ void run_grace_period(bool expedited) noexcept {
   // [GP1] release pairs with [RD1]: a reader that copies this word sees the
   // updater's earlier stores (the unpublished pointer).
   g_read_side.gp_word.store(word, std::memory_order_release);
-  heavy_barrier();  // [GP2] pairs with [RD2]
-  wait_for_readers(s, seq_bits, expedited);
+  if (registered_reader_count() == 0) {
+    // No reader thread exists, so none can be in a section.  A thread that
+    // registers from now on takes the registry lock after our check, so it
+    // copies the new word and sees the updaters' stores: their own ones
+    // through [GP1], those of followers through their [SY1] fence and
+    // [GP2-E] (liburcu takes the same shortcut).
+    thread_fence(std::memory_order_seq_cst);  // [GP2-E] pairs with [SY1]
+  } else {
+    heavy_barrier();  // [GP2] pairs with [RD2]
+    wait_for_readers(s, seq_bits, expedited);
+  }
   // [GP4] release pairs with [GP4'] (pollers, followers): the grace period's
   // end happens before what they do after seeing it expire.
   g_engine.completed.store(s, std::memory_order_release);
@@ -149,13 +158,12 @@ void gp_thread_main() noexcept {
 
 rcu_cookie gp_get_state() noexcept {
   ensure_initialized();
-  if (fence_mode()) {
-    // [SY1] seq_cst fence pairs with [GP2-F]: the caller's earlier stores
-    // (the unpublished pointer) precede the leader's fence, hence every
-    // reader section the scan treats as quiescent sees them.  In the
-    // membarrier flavor [GP2] does this for every thread.
-    thread_fence(std::memory_order_seq_cst);
-  }
+  // [SY1] seq_cst fence pairs with [GP2-F] and [GP2-E]: the caller's earlier
+  // stores (the unpublished pointer) precede the leader's fence, hence every
+  // reader section the leader treats as quiescent, or that registers after
+  // an empty-registry check, sees them.  (In the membarrier flavor [GP2]
+  // alone would do; the fence keeps one argument for every path.)
+  thread_fence(std::memory_order_seq_cst);
   return rcu_cookie{g_engine.seq.load(std::memory_order_acquire) + 1};  // [GP0]
 }
 

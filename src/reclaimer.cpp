@@ -127,30 +127,43 @@ void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size)
       wake_worker();
       return;
     }
-    if (ring == nullptr || read_nesting() != 0 || tls_is_worker) {
-      // Waiting here could deadlock (the worker may be waiting for a grace
-      // period that waits for this very reader), or there is no ring:
-      // spill into the overflow list.  This is the documented overshoot.
-      node->next = nullptr;
-      overflow_lock_.lock();
-      if (overflow_tail_ != nullptr) overflow_tail_->next = node; else overflow_head_ = node;
-      overflow_tail_ = node;
-      overflow_lock_.unlock();
-      overflow_count_.fetch_add(1, std::memory_order_relaxed);  // hint only
-      overflowed_.fetch_add(1, std::memory_order_relaxed);
-      overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
-      wake_worker();
+    // The ring is full (or missing).  Wait only when the domain is at its
+    // hard limit and waiting is safe: inside a read-side section the worker
+    // may be waiting for a grace period that waits for this very reader, and
+    // the worker itself must not wait for its own progress.  Otherwise spill
+    // into the overflow list; inside a reader at the hard limit this is the
+    // documented overshoot.
+    const bool may_wait = ring != nullptr && read_nesting() == 0 && !tls_is_worker;
+    if (!may_wait || !at_hard_limit()) {
+      spill(node, size);
       return;
     }
-    // Back-pressure: wait until the worker drains our ring.
-    const std::uint32_t gen = drained_gen_.load(std::memory_order_seq_cst);
-    drain_waiters_.fetch_add(1, std::memory_order_seq_cst);  // [DR1] pairs with [DR2]
+    // Back-pressure: wait until the worker makes progress (takes or runs
+    // callbacks), then try again.
+    hard_limit_hits_.fetch_add(1, std::memory_order_relaxed);  // statistics
+    const std::uint32_t gen = progress_gen_.load(std::memory_order_seq_cst);
+    progress_waiters_.fetch_add(1, std::memory_order_seq_cst);  // [DR1] pairs with [DR2]
     wake_worker();
     // [RT2] refresh: the worker may have drained since our try_push.
     const bool full = ring->tail_local - ring->head.load(std::memory_order_acquire) >= kRingSize;
-    if (full) futex_wait(drained_gen_, gen);
-    drain_waiters_.fetch_sub(1, std::memory_order_relaxed);
+    if (full && at_hard_limit()) futex_wait(progress_gen_, gen);
+    progress_waiters_.fetch_sub(1, std::memory_order_relaxed);
   }
+}
+
+void reclaimer::spill(rcu_head* node, std::uint64_t size) noexcept {
+  node->next = nullptr;
+  overflow_lock_.lock();
+  if (overflow_tail_ != nullptr) overflow_tail_->next = node; else overflow_head_ = node;
+  overflow_tail_ = node;
+  // Relaxed: the counts are read as hints (limits, "is there work?") and
+  // statistics; the list itself is published by overflow_lock_.  Updated
+  // under the lock so that collect() moves them to pending exactly.
+  overflow_count_.fetch_add(1, std::memory_order_relaxed);
+  overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
+  overflow_lock_.unlock();
+  overflowed_.fetch_add(1, std::memory_order_relaxed);
+  if ((worker_flags.load(std::memory_order_relaxed) & kWorkerSleeping) != 0) wake_worker();
 }
 
 void reclaimer::wake_worker() noexcept {
@@ -179,7 +192,6 @@ void reclaimer::ensure_worker() noexcept {
 }
 
 bool reclaimer::collect(callback_batch& into) noexcept {
-  std::uint64_t drained = 0;
   auto append = [&](rcu_head* node) {
     node->next = nullptr;
     if (into.tail != nullptr) into.tail->next = node; else into.head = node;
@@ -202,11 +214,14 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     // [RT1]); possibly a few more, counted early.  Limits tolerate that.
     const std::uint64_t bytes = ring->bytes.load(std::memory_order_relaxed);
     into.bytes += bytes - ring->bytes_seen;
+    // Count the nodes as pending before the ring takes more: the producer's
+    // hard-limit check must never see them in neither place.
+    pending_objects_.fetch_add(tail - head, std::memory_order_relaxed);
+    pending_bytes_.fetch_add(bytes - ring->bytes_seen, std::memory_order_relaxed);
     ring->bytes_seen = bytes;
     if (tail != head) {
       // [RC2] release pairs with [RT2]: we are done reading these slots.
       ring->head.store(tail, std::memory_order_release);
-      drained += tail - head;
     }
     if (ring->orphaned) {
       // The owner exited (its last push preceded setting `orphaned` under
@@ -222,20 +237,26 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     overflow_lock_.lock();
     rcu_head* node = overflow_head_;
     overflow_head_ = overflow_tail_ = nullptr;
-    overflow_count_.store(0, std::memory_order_relaxed);
-    into.bytes += overflow_bytes_.exchange(0, std::memory_order_relaxed);
+    const std::uint64_t overflow_bytes = overflow_bytes_.load(std::memory_order_relaxed);
+    std::uint64_t n = 0;
+    for (rcu_head* p = node; p != nullptr; p = p->next) ++n;
+    // Pending first, then the overflow counts drop (as for the rings).
+    pending_objects_.fetch_add(n, std::memory_order_relaxed);
+    pending_bytes_.fetch_add(overflow_bytes, std::memory_order_relaxed);
+    overflow_count_.fetch_sub(n, std::memory_order_relaxed);
+    overflow_bytes_.fetch_sub(overflow_bytes, std::memory_order_relaxed);
     overflow_lock_.unlock();
+    into.bytes += overflow_bytes;
     while (node != nullptr) {
       rcu_head* next = node->next;
       append(node);
       node = next;
     }
   }
-  if (drained != 0) {
-    drained_gen_.fetch_add(1, std::memory_order_seq_cst);  // [DR2] pairs with [DR1]
-    if (drain_waiters_.load(std::memory_order_seq_cst) != 0) futex_wake(drained_gen_);
+  if (into.count != 0) {
+    queued_.fetch_add(into.count, std::memory_order_relaxed);
+    note_progress();
   }
-  if (into.count != 0) queued_.fetch_add(into.count, std::memory_order_relaxed);
   return into.count != 0;
 }
 
@@ -266,6 +287,14 @@ void reclaimer::invoke(callback_batch& batch) noexcept {
   invoked_.fetch_add(batch.count, std::memory_order_relaxed);
   pending_objects_.fetch_sub(batch.count, std::memory_order_relaxed);
   pending_bytes_.fetch_sub(batch.bytes, std::memory_order_relaxed);
+  note_progress();
+}
+
+void reclaimer::note_progress() noexcept {
+  // seq_cst RMW then seq_cst load, mirrored by the waiting producer ([DR1]):
+  // either we see its waiter count, or its futex_wait sees the new gen.
+  progress_gen_.fetch_add(1, std::memory_order_seq_cst);  // [DR2] pairs with [DR1]
+  if (progress_waiters_.load(std::memory_order_seq_cst) != 0) futex_wake(progress_gen_);
 }
 
 void reclaimer::finish_barriers(std::uint64_t ticket) noexcept {
@@ -296,8 +325,11 @@ void reclaimer::sleep_until_work() noexcept {
 bool reclaimer::at_hard_limit() const noexcept {
   const std::uint64_t hard = hard_objects_.load(std::memory_order_relaxed);
   const std::uint64_t hard_bytes = hard_bytes_.load(std::memory_order_relaxed);
-  return (hard != 0 && pending_objects_.load(std::memory_order_relaxed) >= hard) ||
-         (hard_bytes != 0 && pending_bytes_.load(std::memory_order_relaxed) >= hard_bytes);
+  const std::uint64_t objects = pending_objects_.load(std::memory_order_relaxed) +
+                                overflow_count_.load(std::memory_order_relaxed);
+  const std::uint64_t bytes = pending_bytes_.load(std::memory_order_relaxed) +
+                              overflow_bytes_.load(std::memory_order_relaxed);
+  return (hard != 0 && objects >= hard) || (hard_bytes != 0 && bytes >= hard_bytes);
 }
 
 bool reclaimer::above_soft_limit() const noexcept {
@@ -323,18 +355,16 @@ void reclaimer::worker_main() noexcept {
     // [BR2] acquire pairs with [BR1]: a callback queued before the barrier
     // call is visible to the collect() below.
     const std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
-    const bool at_hard = at_hard_limit();
-    if (at_hard) hard_limit_hits_.fetch_add(1, std::memory_order_relaxed);
-    set_urgent(at_hard && !pending_.empty());
     // At the hard limit, leave new work in the rings (their owners then
-    // wait: the back-pressure) until what we hold is reclaimed.
+    // wait: the back-pressure) until what we hold is reclaimed.  With
+    // nothing held, take work whatever the count: progress comes first.
+    const bool at_hard = at_hard_limit() && !pending_.empty();
+    set_urgent(at_hard);
     callback_batch batch;
     if (!at_hard && collect(batch)) {
       // Taken after the nodes were seen, so the grace period it names began
       // after every retire in the batch.
       batch.cookie = gp_get_state();
-      pending_objects_.fetch_add(batch.count, std::memory_order_relaxed);
-      pending_bytes_.fetch_add(batch.bytes, std::memory_order_relaxed);
       pending_.push_back(batch);
       const std::uint64_t now = pending_objects_.load(std::memory_order_relaxed);
       if (now > peak_pending_.load(std::memory_order_relaxed)) {
@@ -549,7 +579,7 @@ void reclaimer::child_after_fork() noexcept {
   worker_lock_.reset_after_fork();
   worker_running_ = false;
   overflow_lock_.reset_after_fork();
-  drain_waiters_.store(0, std::memory_order_relaxed);
+  progress_waiters_.store(0, std::memory_order_relaxed);
   barrier_done_.store(barrier_requested_.load(std::memory_order_relaxed),
                       std::memory_order_relaxed);
   worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed);

@@ -100,6 +100,8 @@ class reclaimer {
   void worker_main() noexcept;
   bool collect(callback_batch& into) noexcept;
   bool has_queued_work() noexcept;
+  void spill(rcu_head* node, std::uint64_t size) noexcept;
+  void note_progress() noexcept;
   bool at_hard_limit() const noexcept;
   bool above_soft_limit() const noexcept;
   void set_urgent(bool urgent) noexcept;
@@ -130,9 +132,10 @@ class reclaimer {
   rcu_head* overflow_tail_ = nullptr;
   atomic<std::uint64_t> overflow_count_{0};  // relaxed hint for the worker
 
-  // Producers waiting for ring space sleep on drained_gen_.
-  atomic<std::uint32_t> drained_gen_{0};
-  atomic<std::uint32_t> drain_waiters_{0};
+  // Bumped whenever the worker takes in or runs callbacks; producers held
+  // back at the hard limit sleep on it.
+  atomic<std::uint32_t> progress_gen_{0};
+  atomic<std::uint32_t> progress_waiters_{0};
 
   // rcu_barrier: tickets requested (by callers) and completed (by the
   // worker).  Callers sleep on barrier_gen_.

@@ -45,7 +45,9 @@ struct reclaim_limits {
 };
 
 // Sets the domain's limits.  Takes effect at the worker's next batch.  A hard
-// limit below the soft one is raised to it; 0 as a hard limit means "none".
+// limit below the soft one is raised to it.  Hard limits of 0 (objects and
+// bytes both) mean "unbounded", liburcu's behaviour: a retiring thread whose
+// ring is full then never waits, and the backlog can grow without bound.
 void set_reclaim_limits(rcu_domain& dom, const reclaim_limits& limits) noexcept;
 reclaim_limits get_reclaim_limits(rcu_domain& dom) noexcept;
 
@@ -60,7 +62,7 @@ struct rcu_domain_stats {
   std::uint64_t peak_pending = 0;
   std::uint64_t pending_bytes = 0;
   std::uint64_t overflowed = 0;         // retires that spilled (ring full inside a reader)
-  std::uint64_t hard_limit_hits = 0;    // times the worker stopped taking work
+  std::uint64_t hard_limit_hits = 0;    // times a retiring thread waited at the hard limit
   // Memory pressure.
   std::uint64_t memory_pressure_events = 0;  // PSI events and reclaim_now() calls
   std::uint64_t shrinker_freed = 0;          // objects the shrinkers reported freed

@@ -50,6 +50,15 @@
 #endif
 #endif
 
+#if !defined(GRACE_X86_TLS_DECREMENT)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(GRACE_TSAN) && \
+    !(defined(GRACE_DEBUG_YIELD) && GRACE_DEBUG_YIELD)
+#define GRACE_X86_TLS_DECREMENT 1
+#else
+#define GRACE_X86_TLS_DECREMENT 0
+#endif
+#endif
+
 namespace grace::detail {
 
 inline constexpr std::uint64_t kNestMask = 0x7fff;      // N
@@ -127,15 +136,31 @@ inline void read_lock() noexcept {
   read_lock_slow(word);
 }
 
+// The release store [RD3] of unlock(): word - 1.
+inline void release_reader_word() noexcept {
+#if GRACE_X86_TLS_DECREMENT
+  // One instruction, `subq $1, %fs:word`: an unlocked read-modify-write is
+  // fine for a word only this thread writes, and an x86 store is a release
+  // store; the memory clobber is the compiler half of the release.  (g++ 12
+  // does not fuse the atomic load/sub/store below into one instruction;
+  // clang does.  TSAN and yield-injection builds keep the atomic store.)
+  asm volatile("subq $1, %0" : "+m"(tls_reader_word.raw()) : : "memory", "cc");
+#else
+  tls_reader_word.store(tls_reader_word.load(std::memory_order_relaxed) - 1,
+                        std::memory_order_release);
+#endif
+}
+
 inline void read_unlock() noexcept {
-  const std::uint64_t word = tls_reader_word.load(std::memory_order_relaxed);
 #if GRACE_CHECKED
+  const std::uint64_t word = tls_reader_word.load(std::memory_order_relaxed);
   if ((word & kNestMask) == 0 || (word & kNestLimitBit) != 0) report_unbalanced_unlock();
 #endif
   // [RD3] release pairs with [GP3]'s acquire load in the scan: every access
   // of the section happens before the updater's reclamation.  (Unchecked
-  // builds: an unlock from N == 0 borrows into L, which the scan reports.)
-  tls_reader_word.store(word - 1, std::memory_order_release);
+  // builds: an unlock from N == 0 borrows into L, which the scan and the
+  // next lock() report.)
+  release_reader_word();
   // [RD4] compiler barrier, then a relaxed load of the flags: the hardware
   // store->load order between [RD3] and this load is supplied by the
   // membarrier in [GP5] (the sleeping writer's handshake); in fence mode the
