@@ -81,6 +81,7 @@ retire_ring* reclaimer::ring_for_this_thread() noexcept {
     if (r->owner == this) return r;
   }
   arm_thread_exit_hook();
+  ensure_worker();  // the first retire into this domain from this thread
   auto* ring = new (std::nothrow) retire_ring;
   if (ring == nullptr) return nullptr;
   ring->owner = this;
@@ -146,7 +147,14 @@ void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size)
     wake_worker();
     // [RT2] refresh: the worker may have drained since our try_push.
     const bool full = ring->tail_local - ring->head.load(std::memory_order_acquire) >= kRingSize;
-    if (full && at_hard_limit()) futex_wait(progress_gen_, gen);
+    if (full && at_hard_limit()) {
+      // While memory is pinned at the limit, the grace period reports the
+      // readers blocking it at once (a stall warning), and is told so now.
+      set_stall_urgent(true);
+      wake_grace_period_waiter();
+      futex_wait(progress_gen_, gen);
+      set_stall_urgent(false);
+    }
     progress_waiters_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
@@ -340,14 +348,6 @@ bool reclaimer::above_soft_limit() const noexcept {
          (soft_bytes != 0 && pending_bytes_.load(std::memory_order_relaxed) >= soft_bytes);
 }
 
-void reclaimer::set_urgent(bool urgent) noexcept {
-  if (urgent == urgent_) return;
-  urgent_ = urgent;
-  set_stall_urgent(urgent);
-  // A sleeping grace period rescans now and reports its blockers.
-  if (urgent) wake_grace_period_waiter();
-}
-
 void reclaimer::worker_main() noexcept {
   tls_is_worker = true;
   std::uint64_t ticket_seen = barrier_done_.load(std::memory_order_relaxed);
@@ -359,7 +359,6 @@ void reclaimer::worker_main() noexcept {
     // wait: the back-pressure) until what we hold is reclaimed.  With
     // nothing held, take work whatever the count: progress comes first.
     const bool at_hard = at_hard_limit() && !pending_.empty();
-    set_urgent(at_hard);
     callback_batch batch;
     if (!at_hard && collect(batch)) {
       // Taken after the nodes were seen, so the grace period it names began
@@ -391,7 +390,6 @@ void reclaimer::worker_main() noexcept {
       }
       continue;
     }
-    set_urgent(false);
     if (pressure_pending_.exchange(0, std::memory_order_relaxed) != 0) {
       // A PSI event: everything queued ran above; now the caches.
       run_shrinkers();

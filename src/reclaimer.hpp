@@ -104,7 +104,6 @@ class reclaimer {
   void note_progress() noexcept;
   bool at_hard_limit() const noexcept;
   bool above_soft_limit() const noexcept;
-  void set_urgent(bool urgent) noexcept;
   std::size_t run_shrinkers() noexcept;
   void invoke(callback_batch& batch) noexcept;
   void sleep_until_work() noexcept;
@@ -145,7 +144,6 @@ class reclaimer {
 
   // Worker-private.
   std::deque<callback_batch> pending_;
-  bool urgent_ = false;  // we told the stall detector we sit at the hard limit
 
   // Limits (relaxed: independent settings, read once per worker iteration).
   atomic<std::uint64_t> soft_objects_{reclaim_limits{}.soft_objects};
