@@ -19,6 +19,10 @@ reclaim_limits get_reclaim_limits(rcu_domain& dom) noexcept {
   return dom.reclaim_state().limits();
 }
 
+void set_callback_executor(rcu_domain& dom, rcu_callback_executor executor) {
+  dom.reclaim_state().set_executor(std::move(executor));
+}
+
 rcu_domain_stats rcu_stats(rcu_domain& dom) noexcept {
   rcu_domain_stats out;
   const detail::gp_counters gp = detail::gp_stats();

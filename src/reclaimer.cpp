@@ -282,8 +282,10 @@ bool reclaimer::has_queued_work() noexcept {
   return any;
 }
 
-void reclaimer::invoke(callback_batch& batch) noexcept {
-  for (rcu_head* node = batch.head; node != nullptr;) {
+// Runs the callbacks of a batch in order.  A callback that throws is a bug:
+// we name it and terminate.
+void run_callbacks(rcu_head* node) noexcept {
+  while (node != nullptr) {
     rcu_head* next = node->next;
     try {
       node->func(node);
@@ -291,6 +293,34 @@ void reclaimer::invoke(callback_batch& batch) noexcept {
       callback_threw(node);
     }
     node = next;
+  }
+}
+
+void reclaimer::invoke(callback_batch& batch) noexcept {
+  executor_lock_.lock();
+  rcu_callback_executor executor = executor_;  // copy: the user may replace it meanwhile
+  executor_lock_.unlock();
+  if (!executor) {
+    run_callbacks(batch.head);
+  } else {
+    // Hand the batch to the user's executor and wait until it has run, so
+    // that batches still complete in order (rcu_barrier relies on it).
+    atomic<std::uint32_t> done{0};
+    rcu_head* head = batch.head;
+    try {
+      executor([head, &done] {
+        run_callbacks(head);
+        // [EX1] release pairs with [EX2]: the callbacks ran before the
+        // worker goes on.
+        done.store(1, std::memory_order_release);
+        futex_wake(done);
+      });
+    } catch (...) {
+      print_message("set_callback_executor: the executor threw; running the batch on the worker");
+      if (done.load(std::memory_order_acquire) == 0) run_callbacks(head);
+      done.store(1, std::memory_order_relaxed);
+    }
+    while (done.load(std::memory_order_acquire) == 0) futex_wait(done, 0);  // [EX2]
   }
   invoked_.fetch_add(batch.count, std::memory_order_relaxed);
   pending_objects_.fetch_sub(batch.count, std::memory_order_relaxed);
@@ -455,6 +485,13 @@ std::size_t reclaimer::reclaim_now() noexcept {
   pressure_requests_.fetch_sub(1, std::memory_order_relaxed);
   const std::uint64_t ran = invoked_.load(std::memory_order_relaxed) - before;
   return static_cast<std::size_t>(ran) + run_shrinkers();
+}
+
+void reclaimer::set_executor(rcu_callback_executor executor) noexcept {
+  executor_lock_.lock();
+  executor_.swap(executor);
+  executor_lock_.unlock();
+  // The old executor is destroyed here, outside the lock.
 }
 
 void reclaimer::note_pressure() noexcept {

@@ -71,6 +71,7 @@ class reclaimer {
   void fill_stats(rcu_domain_stats& out) const noexcept;
 
   void set_limits(const reclaim_limits& limits) noexcept;
+  void set_executor(rcu_callback_executor executor) noexcept;
   reclaim_limits limits() const noexcept;
 
   // Memory pressure: run what is queued with expedited grace periods, then
@@ -150,6 +151,10 @@ class reclaimer {
   atomic<std::uint64_t> hard_objects_{reclaim_limits{}.hard_objects};
   atomic<std::uint64_t> soft_bytes_{0};
   atomic<std::uint64_t> hard_bytes_{0};
+
+  // Where callbacks run: empty = on the worker.  Guarded by executor_lock_.
+  futex_mutex executor_lock_;
+  rcu_callback_executor executor_;
 
   // Memory pressure.  pressure_requests_ > 0 makes the worker expedite;
   // pressure_pending_ makes it run the shrinkers after its next batch.

@@ -51,6 +51,17 @@ struct reclaim_limits {
 void set_reclaim_limits(rcu_domain& dom, const reclaim_limits& limits) noexcept;
 reclaim_limits get_reclaim_limits(rcu_domain& dom) noexcept;
 
+// Where a domain's callbacks run.  By default on the domain's worker thread
+// (never inside unlock(), never on the retiring thread).  An executor gets
+// each ready batch as a task and must run it exactly once, on any thread
+// (a pool, a low-priority thread, or inline: `[](auto task) { task(); }`);
+// the worker waits for the task to finish before the next batch, so batches
+// still complete in order and rcu_barrier() keeps its meaning.  If the
+// executor throws, the worker runs the batch itself.  An empty executor
+// restores the default.
+using rcu_callback_executor = std::function<void(std::function<void()> task)>;
+void set_callback_executor(rcu_domain& dom, rcu_callback_executor executor);
+
 struct rcu_domain_stats {
   // Grace periods of the shared engine (every domain sees the same).
   std::uint64_t grace_periods = 0;
