@@ -357,11 +357,26 @@ class hash_map {
   // See the file comment: no concurrent operation, no reader still using a
   // find() pointer.
   ~hash_map() {
+    // Every element lives in exactly one of: an unmigrated bucket of the
+    // current table, or the resize target (which holds the elements of every
+    // migrated bucket).  Not visit_bucket(): its filter would read the hash
+    // of elements it already deleted through another bucket.
     table* t = cur_.load(std::memory_order_acquire);
-    for (std::uint64_t j = 0; j <= t->mask; ++j) {
-      visit_bucket(t, j, t->mask, j, [](node* n) { delete n; });
-    }
-    delete t->next.load(std::memory_order_acquire);
+    table* nt = t->next.load(std::memory_order_acquire);
+    auto delete_nodes = [](table* tb, bool skip_migrated) {
+      for (std::uint64_t j = 0; j <= tb->mask; ++j) {
+        bucket& b = tb->buckets[j];
+        const std::uint64_t link = b.link.load(std::memory_order_relaxed);
+        if (skip_migrated && (link & hm_detail::kMigrated) != 0) continue;
+        for_each_entry_locked(b, link, [](std::uint64_t e) {
+          delete node_of(e);
+          return true;
+        });
+      }
+    };
+    delete_nodes(t, true);
+    if (nt != nullptr) delete_nodes(nt, false);
+    delete nt;
     delete t;
   }
 
