@@ -192,7 +192,7 @@ bool write_png(const chart& c, const std::string& dir) {
                "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) set terminal pngcairo size 760,440; "
                "else set terminal png size 760,440\n"
                "set output '%s.png'\nset title \"%s\"\nset xlabel \"%s\"\nset ylabel \"%s\"\n"
-               "set key outside right\nset grid\n%s%s",
+               "set termoption noenhanced\nset key outside right\nset grid\n%s%s",
                base.c_str(), c.title.c_str(), c.xlabel.c_str(), c.ylabel.c_str(),
                c.logx ? "set logscale x\n" : "", c.logy ? "set logscale y\n" : "");
   if (c.type == chart::kind::bars) {
