@@ -186,7 +186,6 @@ bool readers_quiescent(std::uint64_t seq, std::uint64_t seq_bits, bool check_sta
   }
   g_registry_lock.unlock();
   for (int i = 0; i < n_reports; ++i) report_stall(reports[i]);
-  if (all) tsan_acquire(&g_read_side);  // the grace period's end, for TSAN
   return all;
 }
 
@@ -229,7 +228,6 @@ void read_lock_slow(std::uint64_t word) noexcept {
 }
 
 void read_unlock_slow() noexcept {
-  tsan_release(&g_read_side);
   std::uint32_t flags = g_read_side.unlock_flags.load(std::memory_order_relaxed);
   if ((flags & kFenceMode) != 0) {
     // [RD5] seq_cst fence: pairs with [GP5]'s fence (fence flavor): either

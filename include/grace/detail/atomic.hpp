@@ -2,8 +2,7 @@
 //
 // Every atomic access and fence in grace goes through this seam so that a
 // build with GRACE_DEBUG_YIELD=1 can inject random yields and short delays at
-// each of them (widening race windows on a 2-core machine), and so that TSAN
-// builds can annotate what TSAN cannot see (membarrier, standalone fences).
+// each of them (widening race windows on a 2-core machine).
 //
 // In ordinary builds every function here is an inline pass-through: the
 // generated code is exactly that of std::atomic.  There are deliberately no
@@ -12,11 +11,6 @@
 
 #include <atomic>
 #include <cstdint>
-
-#if defined(GRACE_TSAN)
-extern "C" void __tsan_acquire(void* addr);
-extern "C" void __tsan_release(void* addr);
-#endif
 
 namespace grace::detail {
 
@@ -75,7 +69,8 @@ class atomic {
     return v_.fetch_and(d, o);
   }
 
-  // The underlying object, for futex(2) addresses and TSAN annotations only.
+  // The underlying object, for futex(2) addresses and the read side's
+  // one-instruction decrement (grace/detail/reader.hpp) only.
   std::atomic<T>& raw() noexcept { return v_; }
   const std::atomic<T>& raw() const noexcept { return v_; }
 
@@ -87,9 +82,8 @@ class atomic {
 inline void thread_fence(std::memory_order o) noexcept {
   GRACE_YIELD_POINT();
 #if defined(GRACE_TSAN) && defined(__GNUC__) && !defined(__clang__)
-  // g++ warns that TSAN does not model standalone fences.  We know: the
-  // grace period's happens-before edges are annotated (tsan_release /
-  // tsan_acquire) and the fences stay for the real ordering.
+  // g++ warns that TSAN does not model standalone fences.  We know (see
+  // "TSAN and grace" below); the fences stay for the real ordering.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wtsan"
   std::atomic_thread_fence(o);
@@ -104,19 +98,15 @@ inline void thread_fence(std::memory_order o) noexcept {
 // on the writer side (see docs/design/memory-ordering.md, [RD2]).
 inline void compiler_fence() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
 
-// TSAN understands release/acquire on atomics, but not the ordering that
-// membarrier(2) gives or standalone fences.  These tell it about the
-// happens-before edges of a grace period; they compile to nothing elsewhere.
-inline void tsan_release([[maybe_unused]] const void* addr) noexcept {
-#if defined(GRACE_TSAN)
-  __tsan_release(const_cast<void*>(addr));
-#endif
-}
-inline void tsan_acquire([[maybe_unused]] const void* addr) noexcept {
-#if defined(GRACE_TSAN)
-  __tsan_acquire(const_cast<void*>(addr));
-#endif
-}
+// TSAN and grace.  The happens-before edges of a grace period are carried by
+// release/acquire atomics that TSAN sees: a reader's unlock is a release
+// store of its word ([RD3]), the scan's load of it an acquire ([GP3]), and
+// the end of the grace period a release/acquire pair on `completed` ([GP4]).
+// What TSAN cannot see — membarrier(2) and the fences of the fence flavor —
+// only orders a reader's *store* before its later loads (store buffering),
+// which TSAN's sequentially consistent model never reorders anyway.  So no
+// annotations are needed; tests/tsan keeps an early free that TSAN must
+// still report.
 
 // Spin-wait hint.
 inline void cpu_relax() noexcept {
