@@ -140,6 +140,9 @@ void seccomp_pre_exec(void*) {
 
 // grace starts in the membarrier flavor, then membarrier is refused.
 GRACE_CHILD_MODE(refused_later) {
+  // A registered reader, so that grace periods need the heavy barrier (with
+  // no reader at all a grace period may skip it).
+  { std::scoped_lock g(grace::rcu_default_domain()); }
   grace::rcu_synchronize();
   if (grace::rcu_current_flavor() != grace::rcu_flavor::membarrier) {
     std::printf("already in the fence flavor: %s\n", grace::rcu_flavor_reason());
