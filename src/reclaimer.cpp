@@ -118,7 +118,18 @@ void retire_notify_slow(retire_ring& ring) noexcept {
     thread_fence(std::memory_order_seq_cst);
     flags = ring.worker_flags->load(std::memory_order_relaxed);
   }
-  if ((flags & kWorkerSleeping) != 0) ring.owner->wake_worker();
+  if ((flags & kWorkerSleeping) != 0) ring.owner->wake_if_sleeping();
+}
+
+void reclaimer::wake_if_sleeping() noexcept {
+  // Only the producer that clears kWorkerSleeping wakes the worker; the
+  // pushes after it see the flag clear and stay on the fast path (one
+  // futex wake per sleep, not one per push).  Relaxed: [WK1] in
+  // wake_worker() orders the clear before the bump that the worker's [WK2]
+  // reads, and the worker re-checks the flag before it sleeps.
+  if ((worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed) & kWorkerSleeping) != 0) {
+    wake_worker();
+  }
 }
 
 void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size) noexcept {
@@ -171,7 +182,7 @@ void reclaimer::spill(rcu_head* node, std::uint64_t size) noexcept {
   overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
   overflow_lock_.unlock();
   overflowed_.fetch_add(1, std::memory_order_relaxed);
-  if ((worker_flags.load(std::memory_order_relaxed) & kWorkerSleeping) != 0) wake_worker();
+  if ((worker_flags.load(std::memory_order_relaxed) & kWorkerSleeping) != 0) wake_if_sleeping();
 }
 
 void reclaimer::wake_worker() noexcept {
@@ -356,7 +367,11 @@ void reclaimer::sleep_until_work() noexcept {
                         barrier_done_.load(std::memory_order_relaxed) ||
                     pressure_pending_.load(std::memory_order_relaxed) != 0 ||
                     stop_.load(std::memory_order_acquire);
-  if (!work) futex_wait(worker_wake_, wake);
+  // A producer that cleared the flag has woken us (or will: the futex sees
+  // its bump); sleep only while the flag is still ours.
+  if (!work && (worker_flags.load(std::memory_order_relaxed) & kWorkerSleeping) != 0) {
+    futex_wait(worker_wake_, wake);
+  }
   worker_flags.fetch_and(~kWorkerSleeping, std::memory_order_relaxed);
 }
 

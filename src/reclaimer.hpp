@@ -68,6 +68,7 @@ class reclaimer {
   void shutdown() noexcept;
 
   void wake_worker() noexcept;
+  void wake_if_sleeping() noexcept;
   void fill_stats(rcu_domain_stats& out) const noexcept;
 
   void set_limits(const reclaim_limits& limits) noexcept;

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "flavor.hpp"
@@ -51,6 +52,10 @@ constinit std::size_t g_reader_count = 0;
 // End of fields guarded by g_registry_lock.
 
 pthread_key_t g_exit_key;
+
+// How long a reader must block a grace period, while a domain sits at its
+// hard limit, before it is reported as stalled.
+constexpr std::int64_t kUrgentStallNs = 100'000'000;  // 100 ms
 
 void link(reader_node* n) noexcept {
   n->prev = nullptr;
@@ -177,7 +182,11 @@ bool readers_quiescent(std::uint64_t seq, std::uint64_t seq_bits, bool check_sta
       n->blocking_since_ns = now;
     }
     const std::int64_t blocked = now - n->blocking_since_ns;
-    if (n->reported_word != word && (urgent || blocked >= stall_timeout_ns()) &&
+    // At the hard limit a reader counts as stalled sooner, but not at once:
+    // ordinary short sections would otherwise be reported by the hundred.
+    const std::int64_t limit =
+        urgent ? std::min(stall_timeout_ns(), kUrgentStallNs) : stall_timeout_ns();
+    if (n->reported_word != word && blocked >= limit &&
         n_reports < kMaxReports) {
       n->reported_word = word;
       reports[n_reports++] = rcu_stall_info{static_cast<int>(n->tid),

@@ -23,9 +23,10 @@
 // Stall warnings.  A reader that holds back a grace period for longer than
 // the stall timeout (default 10 s) is reported once per stall through the
 // stall hook (default: a line on stderr with the thread id and duration),
-// like the kernel's RCU CPU stall warnings.  When a domain reaches its hard
-// limit while a grace period waits, the blocking readers are reported at
-// once: a stalled reader never pins memory at the limit silently.
+// like the kernel's RCU CPU stall warnings.  While a retiring thread is held
+// back at a domain's hard limit, a reader blocking the grace period for more
+// than 100 ms (or the timeout, if shorter) is reported as stalled: a stalled
+// reader never pins memory at the limit silently.
 #pragma once
 
 #include <chrono>
@@ -127,7 +128,7 @@ struct rcu_stall_info {
   int tid;                            // the stalled reader's thread id
   std::chrono::nanoseconds duration;  // how long it has blocked the grace period
   std::uint64_t grace_period;         // the grace period it blocks
-  bool memory_limit;                  // reported early: a domain hit its hard limit
+  bool memory_limit;                  // reported early: a domain is at its hard limit
 };
 
 // Called once per stall, on the thread running the grace period, outside any
