@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -227,12 +228,10 @@ TEST(HashMap, SeparateDomain) {
   grace::rcu_barrier(dom);
 }
 
-// Allocation failure: a value type whose move throws std::bad_alloc at a
-// chosen moment stands in for the allocator (the element allocation is the
-// first thing insert() does, so we also check the overflow-line path with a
-// failing operator new below).
+// Counts live values: every element is destroyed exactly once.
 struct counted {
-  static inline int live = 0;
+  // Atomic: elements are destroyed on the reclamation worker too.
+  static inline std::atomic<int> live{0};
   int v;
   explicit counted(int x) : v(x) { ++live; }
   counted(const counted& o) : v(o.v) { ++live; }
