@@ -100,7 +100,7 @@ void heavy_barrier() noexcept {
   // barrier before this returns (threads not running pass one when they are
   // switched out).  Pairs with [RD2] and [RD4], whose hardware half it is.
   if (sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
-    report_misuse("rcu_synchronize",
+    report_misuse("grace period (rcu_synchronize or a reclamation worker)",
                   "membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) was refused after start-up "
                   "(a seccomp filter installed later?); readers cannot be kept safe, aborting",
                   misuse_action::abort_always);

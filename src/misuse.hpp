@@ -10,8 +10,7 @@ namespace grace::detail {
 
 enum class misuse_action { abort_always, abort_if_checked };
 
-// Prints "grace: <call>: <what>" once per call site kind (repeats are
-// counted, not printed) and aborts according to `action`.
+// Prints "grace: <call>: <what>" and aborts according to `action`.
 void report_misuse(const char* call, const char* what, misuse_action action) noexcept;
 
 // Prints "grace: <message>" on stderr (one write(2), async-signal-safe).

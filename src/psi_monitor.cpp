@@ -20,11 +20,19 @@ namespace {
 // 100 ms of "some" memory stall within a 2 s window.
 constexpr const char* kTrigger = "some 100000 2000000";
 
-futex_mutex g_lock;  // guards the two fields below
+futex_mutex g_lock;  // guards g_started
 bool g_started = false;
-char g_status[200] = "PSI monitor not started (no domain has reclaimed yet)";
+// The status text: a pointer to a literal, or to g_status_text once the
+// monitor has written it (it writes it once per process, before publishing
+// it with [PS1]; rcu_stats() reads it with [PS2]).
+char g_status_text[200];
+atomic<const char*> g_status{"PSI monitor not started (no domain has reclaimed yet)"};
 // Written by the monitor thread once its trigger is armed.
 atomic<bool> g_available{false};
+
+void publish_status() noexcept {
+  g_status.store(g_status_text, std::memory_order_release);  // [PS1] pairs with [PS2]
+}
 
 // The memory.pressure file of our cgroup v2, if any.
 std::string cgroup_pressure_file() {
@@ -74,14 +82,14 @@ void monitor_main() noexcept {
   } catch (...) {
     fd = -1;
   }
-  g_lock.lock();
   if (fd < 0) {
-    std::snprintf(g_status, sizeof g_status, "PSI unavailable (%s%s%s)", why_cgroup,
+    std::snprintf(g_status_text, sizeof g_status_text, "PSI unavailable (%s%s%s)", why_cgroup,
                   why_cgroup[0] != '\0' ? "; " : "", why_proc);
   } else {
-    std::snprintf(g_status, sizeof g_status, "PSI trigger \"%s\" on %s", kTrigger, used.c_str());
+    std::snprintf(g_status_text, sizeof g_status_text, "PSI trigger \"%s\" on %s", kTrigger,
+                  used.c_str());
   }
-  g_lock.unlock();
+  publish_status();
   if (fd < 0) return;
   g_available.store(true, std::memory_order_relaxed);  // a statistic only
   for (;;) {
@@ -101,11 +109,11 @@ void ensure_psi_monitor() noexcept {
   g_lock.lock();
   if (!g_started) {
     g_started = true;
-    std::snprintf(g_status, sizeof g_status, "PSI monitor starting");
+    g_status.store("PSI monitor starting", std::memory_order_release);  // [PS1]
     try {
       std::thread(monitor_main).detach();
     } catch (...) {
-      std::snprintf(g_status, sizeof g_status, "PSI unavailable (cannot start its thread)");
+      g_status.store("PSI unavailable (cannot start its thread)", std::memory_order_release);
     }
   }
   g_lock.unlock();
@@ -113,13 +121,15 @@ void ensure_psi_monitor() noexcept {
 
 bool psi_available() noexcept { return g_available.load(std::memory_order_relaxed); }
 
-const char* psi_status() noexcept { return g_status; }
+const char* psi_status() noexcept {
+  return g_status.load(std::memory_order_acquire);  // [PS2] pairs with [PS1]
+}
 
 void psi_child_after_fork() noexcept {
   g_lock.reset_after_fork();
   g_started = false;
   g_available.store(false, std::memory_order_relaxed);
-  std::snprintf(g_status, sizeof g_status, "PSI monitor not restarted yet in this child");
+  g_status.store("PSI monitor not restarted yet in this child", std::memory_order_relaxed);
 }
 
 }  // namespace grace::detail

@@ -81,7 +81,6 @@ retire_ring* reclaimer::ring_for_this_thread() noexcept {
     if (r->owner == this) return r;
   }
   arm_thread_exit_hook();
-  ensure_worker();  // the first retire into this domain from this thread
   auto* ring = new (std::nothrow) retire_ring;
   if (ring == nullptr) return nullptr;
   ring->owner = this;
@@ -98,6 +97,7 @@ retire_ring* reclaimer::ring_for_this_thread() noexcept {
 
 void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept {
   reclaimer& r = dom.reclaim_state();
+  r.ensure_worker();  // also restarts it in a forked child
   retire_ring* ring = r.ring_for_this_thread();
   if (ring != nullptr) {
     tls_last_ring = ring;
@@ -195,6 +195,8 @@ void reclaimer::wake_worker() noexcept {
 // ---- Worker side -----------------------------------------------------------
 
 void reclaimer::ensure_worker() noexcept {
+  // Relaxed: a stale `false` only costs the lock below.
+  if (worker_started_.load(std::memory_order_relaxed)) return;
   ensure_psi_monitor();
   worker_lock_.lock();
   if (!worker_running_ && !stopping_) {
@@ -202,6 +204,7 @@ void reclaimer::ensure_worker() noexcept {
       worker_exited_.store(0, std::memory_order_relaxed);
       std::thread([this] { worker_main(); }).detach();
       worker_running_ = true;
+      worker_started_.store(true, std::memory_order_relaxed);
     } catch (...) {
       print_message("call_rcu: cannot start the reclamation worker thread; callbacks stay "
                     "queued until a later retire or rcu_barrier() can start it");
@@ -435,9 +438,11 @@ void reclaimer::worker_main() noexcept {
       }
       continue;
     }
-    if (pressure_pending_.exchange(0, std::memory_order_relaxed) != 0) {
-      // A PSI event: everything queued ran above; now the caches.
+    if (const std::uint32_t events = pressure_pending_.exchange(0, std::memory_order_relaxed)) {
+      // PSI events: everything queued ran above, expedited (see
+      // note_pressure()); now the caches.
       run_shrinkers();
+      pressure_requests_.fetch_sub(events, std::memory_order_relaxed);
       continue;
     }
     if (stop_.load(std::memory_order_acquire) && !has_queued_work()) break;
@@ -511,7 +516,8 @@ void reclaimer::set_executor(rcu_callback_executor executor) noexcept {
 
 void reclaimer::note_pressure() noexcept {
   pressure_events_.fetch_add(1, std::memory_order_relaxed);
-  pressure_pending_.store(1, std::memory_order_relaxed);
+  pressure_requests_.fetch_add(1, std::memory_order_relaxed);  // expedite until handled
+  pressure_pending_.fetch_add(1, std::memory_order_relaxed);
   wake_worker();  // [WK1]: the worker sees pressure_pending_ once awake
 }
 
@@ -626,8 +632,11 @@ void reclaimer::child_after_fork() noexcept {
   // collected (pending_) is abandoned, leaked rather than run twice; what is
   // still in rings runs in the child once a new worker starts.
   new (&pending_) std::deque<callback_batch>();
+  pending_objects_.store(0, std::memory_order_relaxed);
+  pending_bytes_.store(0, std::memory_order_relaxed);
   worker_lock_.reset_after_fork();
   worker_running_ = false;
+  worker_started_.store(false, std::memory_order_relaxed);
   overflow_lock_.reset_after_fork();
   progress_waiters_.store(0, std::memory_order_relaxed);
   barrier_done_.store(barrier_requested_.load(std::memory_order_relaxed),

@@ -69,6 +69,8 @@ class reclaimer {
 
   void wake_worker() noexcept;
   void wake_if_sleeping() noexcept;
+  // Starts the worker if it is not running (first retire; forked child).
+  void ensure_worker() noexcept;
   void fill_stats(rcu_domain_stats& out) const noexcept;
 
   void set_limits(const reclaim_limits& limits) noexcept;
@@ -98,7 +100,6 @@ class reclaimer {
   // End of fields guarded by the global ring lock.
 
  private:
-  void ensure_worker() noexcept;
   void worker_main() noexcept;
   bool collect(callback_batch& into) noexcept;
   bool has_queued_work() noexcept;
@@ -118,6 +119,8 @@ class reclaimer {
   bool worker_running_ = false;
   bool stopping_ = false;
   // End of fields guarded by worker_lock_.
+  // Mirrors worker_running_ for a lock-free check on the retire slow path.
+  atomic<bool> worker_started_{false};
   // The worker is detached (so a forked child has nothing to join); it sets
   // worker_exited_ to 1 as its last act, and shutdown() waits for that.
   atomic<std::uint32_t> worker_exited_{0};
@@ -158,7 +161,7 @@ class reclaimer {
   rcu_callback_executor executor_;
 
   // Memory pressure.  pressure_requests_ > 0 makes the worker expedite;
-  // pressure_pending_ makes it run the shrinkers after its next batch.
+  // pressure_pending_ counts PSI events whose shrinker run is still due.
   atomic<std::uint32_t> pressure_requests_{0};
   atomic<std::uint32_t> pressure_pending_{0};
   // The shrinkers: an RCU-protected list; writers serialize on shrinker_lock_.

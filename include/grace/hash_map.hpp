@@ -566,19 +566,29 @@ class hash_map {
         continue;
       }
       for (;;) {
-        for (const auto& s : b->slot) {
-          // [HM2] acquire pairs with [HM1]: the element is fully constructed.
-          const std::uint64_t v = s.load(std::memory_order_acquire);
-          if ((v ^ tag) <= hm_detail::kPtrMask) [[unlikely]] {
-            const node* n = node_of(v);
-            if (n->hash == h && equal_(n->key, key)) return n;
-          }
-        }
+        // The 7 slots, unrolled (a fold over an index sequence: no loop
+        // counter, 4 instructions per slot on x86-64).
+        const node* found = nullptr;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          (void)((match_slot(b->slot[I], tag, key, found)) || ...);
+        }(std::make_index_sequence<hm_detail::kSlots>{});
+        if (found != nullptr) return found;
         b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags);
         if (b == nullptr) return nullptr;
         link = b->link.load(std::memory_order_acquire);  // [HM3]
       }
     }
+  }
+
+  // One slot of a lookup: true (and found set) if it holds key.
+  bool match_slot(const slot_t& s, std::uint64_t tag, const Key& key, const node*& found) const {
+    // [HM2] acquire pairs with [HM1]: the element is fully constructed.
+    const std::uint64_t v = s.load(std::memory_order_acquire);
+    if ((v ^ tag) > hm_detail::kPtrMask) [[likely]] return false;
+    const node* n = node_of(v);
+    if (!equal_(n->key, key)) return false;
+    found = n;
+    return true;
   }
 
   // Visits the elements e of table t, bucket j, with (e.hash & m) == v,

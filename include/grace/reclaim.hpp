@@ -7,10 +7,12 @@
 // worker stops taking new work from the retiring threads' rings until it has
 // reclaimed what it holds; a retiring thread whose ring is full then waits
 // (outside a read-side section) or spills into an overflow list (inside one:
-// waiting there could deadlock).  So the backlog stays below
-//     hard limit + (threads retiring into the domain) x kRingSize (4096)
-// plus whatever readers retire while inside sections (the documented
-// overshoot).  Defaults: soft 8 Ki, hard 32 Ki objects, no byte limits.
+// waiting there could deadlock).  So the worker's backlog (rcu_stats().pending)
+// stays below  hard limit + threads x kRingSize,  and the objects retired but
+// not yet freed below  hard limit + 2 x threads x kRingSize  (kRingSize =
+// 4096 per retiring thread), plus whatever readers retire while inside
+// sections (the documented overshoot).  Defaults: soft 8 Ki, hard 32 Ki
+// objects, no byte limits: one flooding thread stays under 41 Ki objects.
 //
 // Memory pressure, the kernel's shrinker way.  Caches register a shrinker
 // (count: how much could you free; scan: free up to n).  On memory pressure —
