@@ -263,9 +263,9 @@ END = "<!-- END GENERATED -->"
 
 
 def table(sites):
-    rows = ["| label | where (file:line, function) | operation | order | partner(s) | why (the code's comment) |",
+    rows = ["| label | where (file: function) | operation | order | partner(s) | why (the code's comment) |",
             "|---|---|---|---|---|---|"]
-    for s in sorted(sites, key=lambda s: (s.labels[0] if s.labels else "~", s.path, s.line)):
+    for s in sorted(sites, key=lambda s: (s.labels[0] if s.labels else "~", s.path, s.func, s.line)):
         op = ", ".join(s.kinds) if s.kinds else (s.op or "atomic op")
         order = "/".join(dict.fromkeys(s.orders)) or {"compiler_fence": "compiler only",
                                                        "heavy_barrier": "membarrier / seq_cst fence",
@@ -273,8 +273,9 @@ def table(sites):
         why = re.sub(r"\s+", " ", s.comment).strip().replace("|", "\\|")
         if len(why) > 220:
             why = why[:217] + "..."
-        rows.append("| %s | `%s:%d` %s | %s | %s | %s | %s |" % (
-            " ".join("[%s]" % l for l in s.labels) or "**none**", s.path, s.line, s.func, op, order,
+        # no line numbers: the table stays current across unrelated edits
+        rows.append("| %s | `%s`: %s | %s | %s | %s | %s |" % (
+            " ".join("[%s]" % l for l in s.labels) or "**none**", s.path, s.func, op, order,
             " ".join("[%s]" % p for p in s.partners) or "—", why))
     return "\n".join(rows) + "\n"
 
