@@ -23,6 +23,9 @@ constexpr int kFollowerSpins = 128;  // polls before a follower sleeps
 constexpr int kExpeditedSpins = 32;  // pause-spins before an expedited wait yields
 constexpr std::int64_t kMinStallPollNs = 1'000'000;      // 1 ms
 constexpr std::int64_t kMaxStallPollNs = 1'000'000'000;  // 1 s
+// While a domain holds producers back at its hard limit, stalls are due
+// after 100 ms (src/registry.cpp): rescan often enough to see them.
+constexpr std::int64_t kUrgentStallPollNs = 20'000'000;  // 20 ms
 
 struct engine {
   // Grace periods started.  Written by the leader only (under leader); read
@@ -90,7 +93,7 @@ void wait_for_readers(std::uint64_t seq, std::uint64_t seq_bits, bool expedited)
         g_engine.expedite_requests.load(std::memory_order_relaxed) == 0) {
       g_engine.n_sleeps.fetch_add(1, std::memory_order_relaxed);
       // Bounded sleep: the rescan after it is what times stalled readers.
-      const std::int64_t ns = stall_poll_ns();
+      const std::int64_t ns = stall_urgent() ? kUrgentStallPollNs : stall_poll_ns();
       const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
       futex_wait(g_engine.reader_wake, wake, &timeout);
     }
