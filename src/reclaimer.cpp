@@ -110,15 +110,17 @@ void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept
   r.push_slow(ring, node, size);
 }
 
-void retire_notify_slow(retire_ring& ring) noexcept {
-  std::uint32_t flags = ring.worker_flags->load(std::memory_order_relaxed);
+void retire_notify_slow(retire_ring& ring) noexcept { ring.owner->notify_after_push(); }
+
+void reclaimer::notify_after_push() noexcept {
+  std::uint32_t flags = worker_flags.load(std::memory_order_relaxed);
   if ((flags & kWorkerFenceMode) != 0) {
     // [RT4] seq_cst fence pairs with [RC3]'s fence (fence flavor): either the
     // worker's rescan sees our push, or we see kWorkerSleeping.
     thread_fence(std::memory_order_seq_cst);
-    flags = ring.worker_flags->load(std::memory_order_relaxed);
+    flags = worker_flags.load(std::memory_order_relaxed);
   }
-  if ((flags & kWorkerSleeping) != 0) ring.owner->wake_if_sleeping();
+  if ((flags & kWorkerSleeping) != 0) wake_if_sleeping();
 }
 
 void reclaimer::wake_if_sleeping() noexcept {
@@ -182,7 +184,8 @@ void reclaimer::spill(rcu_head* node, std::uint64_t size) noexcept {
   overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
   overflow_lock_.unlock();
   overflowed_.fetch_add(1, std::memory_order_relaxed);
-  if ((worker_flags.load(std::memory_order_relaxed) & kWorkerSleeping) != 0) wake_if_sleeping();
+  compiler_fence();  // [RT3], as after a ring push
+  notify_after_push();
 }
 
 void reclaimer::wake_worker() noexcept {

@@ -69,6 +69,8 @@ class reclaimer {
 
   void wake_worker() noexcept;
   void wake_if_sleeping() noexcept;
+  // After a push: wakes a sleeping worker (and fences in the fence flavor).
+  void notify_after_push() noexcept;
   // Starts the worker if it is not running (first retire; forked child).
   void ensure_worker() noexcept;
   void fill_stats(rcu_domain_stats& out) const noexcept;
