@@ -35,6 +35,7 @@ constexpr long kExitDrainSeconds = 1;
 rcu_domain::rcu_domain() noexcept { detail::ensure_initialized(); }
 
 rcu_domain::~rcu_domain() {
+  // [DM2] pairs with [DM1]: see reclaim_state().
   detail::reclaimer* r = reclaimer_.load(std::memory_order_acquire);
   if (r == nullptr) return;
   if (is_default_) {
@@ -56,8 +57,8 @@ rcu_domain::~rcu_domain() {
 }
 
 detail::reclaimer& rcu_domain::reclaim_state() noexcept {
-  // Acquire pairs with the release of the CAS below: the reclaimer is fully
-  // constructed before anyone uses it.
+  // [DM2] acquire pairs with [DM1]: the reclaimer is fully constructed
+  // before anyone uses it.
   detail::reclaimer* r = reclaimer_.load(std::memory_order_acquire);
   if (r != nullptr) return *r;
   detail::reclaimer* fresh = detail::new_reclaimer(*this);
@@ -65,6 +66,8 @@ detail::reclaimer& rcu_domain::reclaim_state() noexcept {
     detail::report_misuse("call_rcu", "out of memory allocating the domain's reclamation state",
                           detail::misuse_action::abort_always);
   }
+  // [DM1] release publishes the new reclaimer (pairs with [DM2]); acquire on
+  // failure, for the winner's reclaimer (pairs with the winner's [DM1]).
   if (reclaimer_.compare_exchange_strong(r, fresh, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
     return *fresh;

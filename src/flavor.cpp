@@ -80,10 +80,10 @@ atomic<bool> g_initialized{false};
 }  // namespace
 
 void ensure_initialized() noexcept {
-  if (g_initialized.load(std::memory_order_acquire)) return;  // [IN2]
+  if (g_initialized.load(std::memory_order_acquire)) return;  // [IN2] pairs with [IN1]
   std::call_once(g_once, [] {
     initialize();
-    g_initialized.store(true, std::memory_order_release);  // [IN1]
+    g_initialized.store(true, std::memory_order_release);  // [IN1] pairs with [IN2]
   });
 }
 

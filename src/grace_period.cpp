@@ -139,7 +139,8 @@ void step_down() noexcept {
   // seq_cst RMW then seq_cst load; the follower does the mirror image
   // ([FW1]): either we see its done_waiters increment, or its futex_wait
   // sees the new done_gen.
-  g_engine.done_gen.fetch_add(1, std::memory_order_seq_cst);  // [FW2]
+  g_engine.done_gen.fetch_add(1, std::memory_order_seq_cst);  // [FW2] pairs with [FW1]
+  // [FW2'] seq_cst load, the second half of [FW2]; pairs with [FW1].
   if (g_engine.done_waiters.load(std::memory_order_seq_cst) != 0) {
     futex_wake(g_engine.done_gen);
   }
@@ -147,8 +148,11 @@ void step_down() noexcept {
 
 void gp_thread_main() noexcept {
   for (;;) {
+    // [GT2] acquire pairs with [GT1]: we then see every `requested` raised
+    // before the wake we consume.
     const std::uint32_t gen = g_engine.gp_thread_wake.load(std::memory_order_acquire);
-    const rcu_cookie want{g_engine.requested.load(std::memory_order_acquire)};
+    // Relaxed: ordered after [GT2]; `requested` publishes nothing else.
+    const rcu_cookie want{g_engine.requested.load(std::memory_order_relaxed)};
     if (!expired(want)) {
       gp_wait(want, false);
       continue;
@@ -164,8 +168,11 @@ rcu_cookie gp_get_state() noexcept {
   // [SY1] seq_cst fence pairs with [GP2-F] and [GP2-E]: the caller's earlier
   // stores (the unpublished pointer) precede the leader's fence, hence every
   // reader section the leader treats as quiescent, or that registers after
-  // an empty-registry check, sees them.  (In the membarrier flavor [GP2]
-  // alone would do; the fence keeps one argument for every path.)
+  // an empty-registry check, sees them.  Needed in the membarrier flavor
+  // too: without it the unpublishing store may still sit in the caller's
+  // store buffer when a reader copies the new sequence and loads the old
+  // pointer, and [GP2] drains it too late (spin mutant cookie_unordered,
+  // docs/design/verification.md).
   thread_fence(std::memory_order_seq_cst);
   return rcu_cookie{g_engine.seq.load(std::memory_order_acquire) + 1};  // [GP0]
 }
@@ -191,7 +198,9 @@ void gp_wait(rcu_cookie cookie, bool expedited) noexcept {
       step_down();
       break;
     }
-    const std::uint32_t gen = g_engine.done_gen.load(std::memory_order_seq_cst);
+    // Relaxed: a stale generation only makes the futex_wait below return at
+    // once; the wait itself is ordered by [FW1]/[FW2].
+    const std::uint32_t gen = g_engine.done_gen.load(std::memory_order_relaxed);
     if (expired(cookie)) break;
     if (spins < kFollowerSpins || expedited) {
       ++spins;
@@ -209,9 +218,11 @@ void gp_wait(rcu_cookie cookie, bool expedited) noexcept {
 
 void gp_request(rcu_cookie cookie) noexcept {
   if (expired(cookie)) return;
+  // Raise `requested` to the cookie.  Relaxed: [GT1] below publishes it to
+  // the grace-period thread.
   std::uint64_t cur = g_engine.requested.load(std::memory_order_relaxed);
   while (cur < cookie.seq &&
-         !g_engine.requested.compare_exchange_weak(cur, cookie.seq, std::memory_order_release,
+         !g_engine.requested.compare_exchange_weak(cur, cookie.seq, std::memory_order_relaxed,
                                                    std::memory_order_relaxed)) {
   }
   g_engine.gp_thread_lock.lock();
@@ -225,8 +236,8 @@ void gp_request(rcu_cookie cookie) noexcept {
     }
   }
   g_engine.gp_thread_lock.unlock();
-  // [GT1] release pairs with the grace-period thread's acquire load of
-  // gp_thread_wake: it then sees the raised `requested`.
+  // [GT1] release pairs with [GT2] on the grace-period thread: it then sees
+  // the raised `requested`.
   g_engine.gp_thread_wake.fetch_add(1, std::memory_order_release);
   futex_wake(g_engine.gp_thread_wake);
 }

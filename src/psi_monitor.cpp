@@ -113,6 +113,7 @@ void ensure_psi_monitor() noexcept {
     try {
       std::thread(monitor_main).detach();
     } catch (...) {
+      // [PS1] as above.
       g_status.store("PSI unavailable (cannot start its thread)", std::memory_order_release);
     }
   }

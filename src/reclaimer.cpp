@@ -155,7 +155,8 @@ void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size)
     // Back-pressure: wait until the worker makes progress (takes or runs
     // callbacks), then try again.
     hard_limit_hits_.fetch_add(1, std::memory_order_relaxed);  // statistics
-    const std::uint32_t gen = progress_gen_.load(std::memory_order_seq_cst);
+    // Relaxed: a stale generation only makes the futex_wait return at once.
+    const std::uint32_t gen = progress_gen_.load(std::memory_order_relaxed);
     progress_waiters_.fetch_add(1, std::memory_order_seq_cst);  // [DR1] pairs with [DR2]
     wake_worker();
     // [RT2] refresh: the worker may have drained since our try_push.
@@ -334,6 +335,7 @@ void reclaimer::invoke(callback_batch& batch) noexcept {
       });
     } catch (...) {
       print_message("set_callback_executor: the executor threw; running the batch on the worker");
+      // [EX2] as below: did the executor run the task before throwing?
       if (done.load(std::memory_order_acquire) == 0) run_callbacks(head);
       done.store(1, std::memory_order_relaxed);
     }
@@ -349,6 +351,7 @@ void reclaimer::note_progress() noexcept {
   // seq_cst RMW then seq_cst load, mirrored by the waiting producer ([DR1]):
   // either we see its waiter count, or its futex_wait sees the new gen.
   progress_gen_.fetch_add(1, std::memory_order_seq_cst);  // [DR2] pairs with [DR1]
+  // [DR2'] seq_cst load, the second half of [DR2]; pairs with [DR1].
   if (progress_waiters_.load(std::memory_order_seq_cst) != 0) futex_wake(progress_gen_);
 }
 
@@ -356,7 +359,9 @@ void reclaimer::finish_barriers(std::uint64_t ticket) noexcept {
   // [BR3] release pairs with [BR4]: the callbacks ran before the waiter
   // returns.
   barrier_done_.store(ticket, std::memory_order_release);
-  barrier_gen_.fetch_add(1, std::memory_order_release);
+  // Relaxed: waiters read barrier_done_ ([BR4]), not the generation; the
+  // futex only needs the value to change.
+  barrier_gen_.fetch_add(1, std::memory_order_relaxed);
   futex_wake(barrier_gen_);
 }
 
@@ -368,6 +373,7 @@ void reclaimer::sleep_until_work() noexcept {
   // (fence flavor): either the rescan below sees a producer's push, or the
   // producer sees kWorkerSleeping and wakes us.
   heavy_barrier();
+  // [BR2] as in worker_main(); [WX3] stop_ pairs with [WX0] in shutdown().
   const bool work = has_queued_work() ||
                     barrier_requested_.load(std::memory_order_acquire) >
                         barrier_done_.load(std::memory_order_relaxed) ||
@@ -448,6 +454,7 @@ void reclaimer::worker_main() noexcept {
       pressure_requests_.fetch_sub(events, std::memory_order_relaxed);
       continue;
     }
+    // [WX3] acquire pairs with [WX0]: shutdown() ran its barrier before.
     if (stop_.load(std::memory_order_acquire) && !has_queued_work()) break;
     sleep_until_work();
   }
@@ -552,7 +559,8 @@ bool reclaimer::barrier(const timespec* deadline) noexcept {
   const std::uint64_t ticket = barrier_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
   wake_worker();
   for (;;) {
-    const std::uint32_t gen = barrier_gen_.load(std::memory_order_acquire);
+    // Relaxed: a stale generation only makes futex_wait return at once.
+    const std::uint32_t gen = barrier_gen_.load(std::memory_order_relaxed);
     // [BR4] acquire pairs with [BR3].
     if (barrier_done_.load(std::memory_order_acquire) >= ticket) return true;
     if (deadline == nullptr) {
@@ -572,7 +580,7 @@ void reclaimer::shutdown() noexcept {
   const bool running = worker_running_;
   worker_lock_.unlock();
   if (running) {
-    stop_.store(true, std::memory_order_release);
+    stop_.store(true, std::memory_order_release);  // [WX0] pairs with [WX3]
     wake_worker();
     // [WX2] acquire pairs with [WX1].
     while (worker_exited_.load(std::memory_order_acquire) == 0) futex_wait(worker_exited_, 0);

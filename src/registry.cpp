@@ -225,8 +225,9 @@ void read_lock_slow(std::uint64_t word) noexcept {
     return;
   }
   // Outermost lock, fence flavor (or first lock after registration).
-  // [RD1]/[RD1'] as in read_lock().
+  // [RD1] as in read_lock(): pairs with [GP1].
   const std::uint64_t gp = g_read_side.gp_word.load(std::memory_order_acquire);
+  // [RD1'] as in read_lock(): pairs with [GP3].
   tls_reader_word.store(gp, std::memory_order_release);
   if ((gp & kFenceBit) != 0) {
     // [RD5] seq_cst fence: pairs with [GP2-F] in heavy_barrier().  Either

@@ -146,6 +146,7 @@ inline void release_reader_word() noexcept {
   // clang does.  TSAN and yield-injection builds keep the atomic store.)
   asm volatile("subq $1, %0" : "+m"(tls_reader_word.raw()) : : "memory", "cc");
 #else
+  // [RD3] (see read_unlock()).  Relaxed load: only this thread writes it.
   tls_reader_word.store(tls_reader_word.load(std::memory_order_relaxed) - 1,
                         std::memory_order_release);
 #endif
