@@ -276,7 +276,7 @@ inline std::uint64_t lock_bucket(bucket& b) noexcept {
 // Drops the lock, publishing `link` (with L cleared).  [HM4] release: pairs
 // with the next holder's acquire and with lookups' [HM3].
 inline void unlock_bucket(bucket& b, std::uint64_t link) noexcept {
-  b.link.store(link & ~kLocked, std::memory_order_release);
+  b.link.store(link & ~kLocked, std::memory_order_release);  // [HM4] pairs with [HM3]
 }
 
 // Scope guard: unlocks on every exit path (bad_alloc included).
@@ -361,8 +361,8 @@ class hash_map {
     // current table, or the resize target (which holds the elements of every
     // migrated bucket).  Not visit_bucket(): its filter would read the hash
     // of elements it already deleted through another bucket.
-    table* t = cur_.load(std::memory_order_acquire);
-    table* nt = t->next.load(std::memory_order_acquire);
+    table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
+    table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
     auto delete_nodes = [](table* tb, bool skip_migrated) {
       for (std::uint64_t j = 0; j <= tb->mask; ++j) {
         bucket& b = tb->buckets[j];
@@ -423,7 +423,7 @@ class hash_map {
     const table* prev = nullptr;
     for (std::uint64_t j = 0;; ++j) {
       std::scoped_lock rs(*dom_);
-      table* t = cur_.load(std::memory_order_acquire);
+      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
       if (t != prev) {  // a resize finished: start over on the new table
         prev = t;
         j = 0;
@@ -445,8 +445,8 @@ class hash_map {
     }
     for (;;) {
       std::scoped_lock rs(*dom_);
-      table* t = cur_.load(std::memory_order_acquire);
-      table* nt = t->next.load(std::memory_order_acquire);
+      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
+      table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
       if (nt == nullptr) {
         if (t->size() >= want) return;
         auto fresh = std::make_unique<table>(want);  // may throw: map unchanged
@@ -519,12 +519,12 @@ class hash_map {
   // not counted.
   size_type bucket_count() const noexcept {
     std::scoped_lock rs(*dom_);
-    return cur_.load(std::memory_order_acquire)->size();
+    return cur_.load(std::memory_order_acquire)->size();  // [HM5] pairs with [HM7]
   }
   // True while a resize is migrating buckets.
   bool resizing() const noexcept {
     std::scoped_lock rs(*dom_);
-    return cur_.load(std::memory_order_acquire)->next.load(std::memory_order_acquire) != nullptr;
+    return cur_.load(std::memory_order_acquire)->next.load(std::memory_order_acquire) != nullptr;  // [HM5] pairs with [HM7], [HM8]
   }
 
  private:
@@ -707,7 +707,7 @@ class hash_map {
   void maybe_grow() noexcept {
     const std::int64_t c = count_.load(std::memory_order_relaxed);
     std::scoped_lock rs(*dom_);
-    table* t = cur_.load(std::memory_order_acquire);
+    table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
     if (c <= static_cast<std::int64_t>(t->size() * Traits::kGrowLoad)) return;
     try_resize(t, buckets_for(static_cast<std::size_t>(c)));
   }
@@ -715,7 +715,7 @@ class hash_map {
   void maybe_shrink() noexcept {
     const std::int64_t c = count_.load(std::memory_order_relaxed);
     std::scoped_lock rs(*dom_);
-    table* t = cur_.load(std::memory_order_acquire);
+    table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
     if (t->size() <= Traits::kMinBuckets || 2 * c >= static_cast<std::int64_t>(t->size())) return;
     std::size_t want = buckets_for(c > 0 ? static_cast<std::size_t>(c) : 0);
     const std::size_t floor = reserved_buckets_.load(std::memory_order_relaxed);
@@ -742,15 +742,15 @@ class hash_map {
 
   bool start_resize(table* t, table* fresh) noexcept {
     table* expected = nullptr;
-    // [HM5] release: helpers and lookups that read next see it constructed
-    // (zeroed buckets).  acq on failure: unused.
+    // [HM8] release pairs with the [HM5] acquire loads of next: helpers and
+    // lookups that read next see it constructed (zeroed buckets).
     return t->next.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
                                            std::memory_order_acquire);
   }
 
   // Called by every update, inside its section, before its own work.
   void help_resize() noexcept {
-    table* t = cur_.load(std::memory_order_acquire);
+    table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
     table* nt = t->next.load(std::memory_order_acquire);  // [HM5]
     if (nt != nullptr) [[unlikely]] migrate_some(t, nt);
   }
@@ -779,8 +779,9 @@ class hash_map {
     }
     if (failed) t->needs_sweep.store(true, std::memory_order_relaxed);
     if (moved == 0) return;
-    // [HM6] acq_rel: the helper that completes the count happens after every
-    // bucket's migration (release sequence of the RMWs).
+    // [HM6] acq_rel, between the helpers' fetch_adds: the helper that
+    // completes the count happens after every bucket's migration (release
+    // sequence of the RMWs), so its [HM7] publishes all of them.
     if (t->done.fetch_add(moved, std::memory_order_acq_rel) + moved == n) finish_resize(t, nt);
   }
 
@@ -864,8 +865,8 @@ class hash_map {
   }
 
   void finish_resize(table* t, table* nt) noexcept {
-    // [HM5] release pairs with the acquire loads of cur_: a reader that sees
-    // nt sees every migrated entry (which [HM6] ordered before us).
+    // [HM7] release pairs with the [HM5] acquire loads of cur_: a reader
+    // that sees nt sees every migrated entry (which [HM6] ordered before us).
     cur_.store(nt, std::memory_order_release);
     // Readers and writers may still be inside t: free it after a grace
     // period.  Its overflow lines go with it; its elements now belong to nt.
