@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "grace/hash_map.hpp"
-#include "grace/reclaim.hpp"
 
 namespace hm_oracle {
 
@@ -52,19 +51,10 @@ struct resize_heavy_traits {
   static constexpr std::size_t kTargetLoad = 2;
 };
 
-// A domain for the oracle maps.  No hard limit on pending callbacks: works
-// around a core bug (src/reclaimer.cpp, a2d9647): at the hard limit the worker
-// stops collect()ing, but at_hard_limit() counts the overflow list that only
-// collect() drains, so once pending_ is empty the worker spins in
-// sleep_until_work() and retiring threads wait forever.
+// A domain of its own for each oracle map (default reclamation limits, so
+// the writers also meet the back-pressure path), drained when the test ends.
 struct oracle_domain {
   grace::rcu_domain dom;
-  oracle_domain() {
-    grace::reclaim_limits l;
-    l.hard_objects = 0;
-    l.hard_bytes = 0;
-    grace::set_reclaim_limits(dom, l);
-  }
   ~oracle_domain() { grace::rcu_barrier(dom); }
 };
 
