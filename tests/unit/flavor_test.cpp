@@ -227,9 +227,12 @@ TEST(Flavor, MembarrierRefusedAfterStartUpAborts) {
   const grace_test::child_result r = run_self("refused_later", {"GRACE_FLAVOR="});
   if (r.exit_code() == 77) GTEST_SKIP() << "cannot install a seccomp filter here";
   EXPECT_EQ(r.term_signal(), SIGABRT) << r.describe();
-  EXPECT_NE(r.err.find("grace: rcu_synchronize: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) "
-                       "was refused after start-up"),
-            std::string::npos)
+  // "grace: <the call>: membarrier(...) was refused after start-up ..."
+  const std::size_t at = r.err.find(
+      ": membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) was refused after start-up");
+  ASSERT_NE(at, std::string::npos) << r.describe();
+  const std::size_t line = r.err.rfind('\n', at);
+  EXPECT_EQ(r.err.compare(line == std::string::npos ? 0 : line + 1, 7, "grace: "), 0)
       << r.describe();
   EXPECT_EQ(r.out.find("rcu_synchronize returned"), std::string::npos) << r.describe();
 }
