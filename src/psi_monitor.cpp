@@ -25,7 +25,7 @@ bool g_started = false;
 // The status text: a pointer to a literal, or to g_status_text once the
 // monitor has written it (it writes it once per process, before publishing
 // it with [PS1]; rcu_stats() reads it with [PS2]).
-char g_status_text[200];
+char g_status_text[256];
 atomic<const char*> g_status{"PSI monitor not started (no domain has reclaimed yet)"};
 // Written by the monitor thread once its trigger is armed.
 atomic<bool> g_available{false};
@@ -83,10 +83,11 @@ void monitor_main() noexcept {
     fd = -1;
   }
   if (fd < 0) {
-    std::snprintf(g_status_text, sizeof g_status_text, "PSI unavailable (%s%s%s)", why_cgroup,
+    // Precision-limited: the reasons are cut rather than the status.
+    std::snprintf(g_status_text, sizeof g_status_text, "PSI unavailable (%.90s%s%.90s)", why_cgroup,
                   why_cgroup[0] != '\0' ? "; " : "", why_proc);
   } else {
-    std::snprintf(g_status_text, sizeof g_status_text, "PSI trigger \"%s\" on %s", kTrigger,
+    std::snprintf(g_status_text, sizeof g_status_text, "PSI trigger \"%s\" on %.150s", kTrigger,
                   used.c_str());
   }
   publish_status();

@@ -208,15 +208,19 @@ std::size_t registered_reader_count() noexcept {
 // ---- The read side's slow paths ------------------------------------------
 
 void read_lock_slow(std::uint64_t word) noexcept {
+  // An unlock() without lock() borrows through N into L (a real overflow
+  // never stores L), and on a thread that never locked it changes the
+  // unregistered sentinel: both are reported as the unlock they are.
+  if ((word & kNestLimitBit) != 0 || (!tls_registered && word != kUnregisteredWord)) {
+    report_misuse("rcu_domain::unlock", "unlock() was called without a matching lock()",
+                  misuse_action::abort_always);
+  }
   if (!tls_registered) {
     register_reader_thread();
     word = tls_reader_word.load(std::memory_order_relaxed);
   }
-  if ((word & kNestLimitBit) != 0 || (word & kNestMask) == kNestMask) {
-    report_misuse("rcu_domain::lock",
-                  (word & kNestMask) == kNestMask
-                      ? "read-side sections nested too deeply (more than kMaxNesting)"
-                      : "the reader state is corrupt: unlock() was called without lock()",
+  if ((word & kNestMask) == kNestMask) {
+    report_misuse("rcu_domain::lock", "read-side sections nested too deeply (more than kMaxNesting)",
                   misuse_action::abort_always);
   }
   if ((word & kNestMask) != 0) {

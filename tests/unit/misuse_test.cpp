@@ -107,11 +107,6 @@ TEST_F(MisuseDeathTest, UnlockWithoutLock) {
 // After an unbalanced unlock, the next lock() on that thread must report the
 // unbalanced unlock (checked builds already died in unlock()).
 TEST_F(MisuseDeathTest, LockAfterUnlockWithoutLockReportsTheUnlock) {
-#if !GRACE_CHECKED
-  GTEST_SKIP() << "core bug (unit-test report, bug 1): in unchecked builds the borrowed word "
-                  "has N == kMaxNesting, so read_lock_slow() reports 'rcu_domain::lock: "
-                  "read-side sections nested too deeply' instead of the unbalanced unlock";
-#endif
   EXPECT_DEATH(
       {
         lock_default();
@@ -125,11 +120,6 @@ TEST_F(MisuseDeathTest, LockAfterUnlockWithoutLockReportsTheUnlock) {
 
 // An unbalanced unlock on a thread that never locked.
 TEST_F(MisuseDeathTest, UnlockWithoutLockOnAFreshThread) {
-#if !GRACE_CHECKED
-  GTEST_SKIP() << "core bug (unit-test report, bug 2): in unchecked builds an unlock() on a "
-                  "never-registered thread is forgotten: read_lock_slow() registers the "
-                  "thread and overwrites the corrupt word without reporting it";
-#endif
   EXPECT_DEATH(
       {
         std::thread([] {
