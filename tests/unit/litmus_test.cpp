@@ -18,10 +18,18 @@
 // yield; scripts/ci-extra.d/25-litmus-yield.sh) every access of the test
 // itself also passes through the yield seam, as grace's own atomics do.
 //
-// Not tested here (see the report in the commit): R4's wait-freedom beyond
-// "a reader does not wait for a blocked grace period", R9 (bounded memory:
-// tests/unit/reclaim_limits_test.cpp, flood + unlimited negative control),
-// R10 (stall warnings: tests/unit/stall_test.cpp; timing-based).
+// Covered: R1 (both examples; rcu_synchronize, _expedited, cond_synchronize),
+// R2 (store, exchange, compare_exchange), R3, R4 (nesting; readers never
+// wait for a blocked grace period), R5 (rcu_get_state, rcu_start_poll), R6,
+// R7 (retire, rcu_retire), R8 (not under TSAN), R11 (callbacks of exited
+// threads), R12 (R1 and R5 again in a GRACE_FLAVOR=fence child).
+// Not here: R9, bounded memory, is a throughput property, not an outcome of
+// a small scenario (tests/unit/reclaim_limits_test.cpp floods, with an
+// unlimited negative control); R10, stall warnings, is about elapsed time
+// (tests/unit/stall_test.cpp); R11's "exiting inside a section" is misuse
+// that aborts in checked builds (tests/unit/misuse_test.cpp); R12's refusal
+// after start-up (tests/unit/flavor_test.cpp); R5's monotonicity (a cookie
+// never goes back) has no two-thread forbidden outcome worth a litmus.
 //
 // GRACE_LITMUS_ITERS sets the runs per correct scenario (litmus.hpp).
 #include <gtest/gtest.h>
@@ -97,21 +105,25 @@ struct reader_lock {
 // R1. Grace-period guarantee, second example (the classic):
 //   T0: lock; r1 = a; r2 = b; unlock      T1: a = 1; synchronize; b = 1
 //   Cannot happen: r1 == 0 && r2 == 1.
-// Window: a reader that saw a == 0 waits, between its loads, for a == 1
-// (the updater is running and about to wait), then spins (bounded) until it
-// sees b == 1, which a correct grace period never lets happen.
+// Windows: the updater gives the reader (bounded) the time to load a first,
+// the interesting case; a reader that saw a == 0 waits, between its loads,
+// for a == 1 (the updater is running and about to wait), then spins
+// (bounded) until it sees b == 1, which a correct grace period never lets
+// happen.
 // ============================================================================
 litmus::result r1_classic(sync_fn sync, reader_lock rl, long runs, litmus::stop_policy stop) {
-  var a, b;
+  var a, b, reader_read_a;
   int r1 = 0, r2 = 0;
   litmus::scenario s;
   s.reset = [&] {
     st(a, 0);
     st(b, 0);
+    st(reader_read_a, 0);
   };
   s.bodies = {[&] {
                 rl.lock();
                 r1 = ld(a);
+                st(reader_read_a, 1);
                 if (r1 == 0) {
                   litmus::await([&] { return ld(a) == 1; });  // the updater runs
                   litmus::widen([&] { return ld(b) == 1; });
@@ -120,6 +132,7 @@ litmus::result r1_classic(sync_fn sync, reader_lock rl, long runs, litmus::stop_
                 rl.unlock();
               },
               [&] {
+                litmus::widen([&] { return ld(reader_read_a) == 1; });
                 st(a, 1);
                 sync();
                 st(b, 1);
@@ -343,6 +356,12 @@ TEST(Litmus, R3_SynchronizeIsAFullBarrier) {
 }
 
 TEST(Litmus, R3_SynchronizeIsAFullBarrier_BrokenIsCaught) {
+  if (grace_test::kTsan) {
+    // TSAN's instrumented atomics drain the store buffer: store buffering
+    // cannot be observed, so there is no broken outcome to see.  The correct
+    // test above still runs.
+    GTEST_SKIP() << "store buffering is not observable under TSAN";
+  }
   watchdog dog("Litmus.R3 broken");
   // Store buffering is rarer than the other windows: allow more attempts
   // (each run is a few microseconds; it stops at the first catch).
@@ -522,8 +541,8 @@ TEST(Litmus, R4_ReadersNeverWaitForABlockedGracePeriod_BrokenIsCaught) {
 //   T1: a = 1; c = get_state(); while (!poll_state(c)) {}; b = 1
 //   Cannot happen: r1 == 0 && r2 == 1.
 // Cookies from rcu_get_state() (with rcu_start_poll() to make sure a grace
-// period runs) and from rcu_start_poll() itself.  Window as in R1, opened
-// once the updater has its cookie.
+// period runs) and from rcu_start_poll() itself.  Windows as in R1, the
+// reader's opened once the updater has its cookie.
 // BROKEN poll: always true.
 // ============================================================================
 enum class cookie_source { get_state, start_poll };
@@ -532,16 +551,19 @@ bool real_poll(grace::rcu_cookie c) { return grace::rcu_poll_state(c); }
 bool broken_poll(grace::rcu_cookie) { return true; }  // BROKEN
 
 litmus::result r5_polled(cookie_source src, poll_fn poll, long runs, litmus::stop_policy stop) {
-  var a, b, polling;
+  var a, b, polling, reader_read_a;
   int r1 = 0, r2 = 0;
   litmus::scenario s;
   s.reset = [&] {
     st(a, 0);
     st(b, 0);
+    st(polling, 0);
+    st(reader_read_a, 0);
   };
   s.bodies = {[&] {
                 std::scoped_lock guard(grace::rcu_default_domain());
                 r1 = ld(a);
+                st(reader_read_a, 1);
                 if (r1 == 0) {
                   litmus::await([&] { return ld(polling) == 1; });
                   litmus::widen([&] { return ld(b) == 1; });
@@ -549,6 +571,7 @@ litmus::result r5_polled(cookie_source src, poll_fn poll, long runs, litmus::sto
                 r2 = ld(b);
               },
               [&] {
+                litmus::widen([&] { return ld(reader_read_a) == 1; });
                 st(a, 1);
                 grace::rcu_cookie c;
                 if (src == cookie_source::get_state) {
@@ -903,16 +926,18 @@ GRACE_CHILD_MODE(litmus_fence) {
     std::printf("R1 broken: %s\n", r.summary().c_str());
     forbidden += r.forbidden;
   } else {
+    // Seven series: half the runs each, to keep the child short.
+    const long runs = std::max(10L, litmus::iterations() / 2);
     for (const sync_variant& v : kRealSyncs) {
-      litmus::result r = r1_classic(v.fn, reader_lock{}, litmus::iterations(), litmus::run_all);
+      litmus::result r = r1_classic(v.fn, reader_lock{}, runs, litmus::run_all);
       std::printf("R1 classic, %s: %s\n", v.name, r.summary().c_str());
       forbidden += r.forbidden;
-      r = r1_writer_reader(v.fn, litmus::iterations(), litmus::run_all);
+      r = r1_writer_reader(v.fn, runs, litmus::run_all);
       std::printf("R1 writer-reader, %s: %s\n", v.name, r.summary().c_str());
       forbidden += r.forbidden;
     }
-    const litmus::result r = r5_polled(cookie_source::start_poll, real_poll,
-                                       litmus::iterations(), litmus::run_all);
+    const litmus::result r =
+        r5_polled(cookie_source::start_poll, real_poll, runs, litmus::run_all);
     std::printf("R5: %s\n", r.summary().c_str());
     forbidden += r.forbidden;
   }
