@@ -322,26 +322,28 @@ TEST(Litmus, R2_PublishedObjectIsSeenInitialized_BrokenIsCaught) {
 //   Cannot happen: r1 == 0 && r2 == 0.
 // No window can be widened here (the store buffer drains in nanoseconds):
 // the threads start together (no jitter) and the negative control runs until
-// the hardware (or the compiler) reorders once.
+// the hardware (or the compiler) reorders once.  x and y are plain
+// std::atomic: a yield injected between a store and a load would only close
+// the window (grace's own accesses inside rcu_synchronize still yield).
 // ============================================================================
 litmus::result r3_store_buffering(sync_fn sync, long runs, litmus::stop_policy stop) {
-  var x, y;
+  std::atomic<int> x{0}, y{0};
   int r1 = 0, r2 = 0;
   litmus::scenario s;
   s.jitter = 0;
   s.reset = [&] {
-    st(x, 0);
-    st(y, 0);
+    x.store(0, kRelaxed);
+    y.store(0, kRelaxed);
   };
   s.bodies = {[&] {
-                st(x, 1);
+                x.store(1, kRelaxed);
                 sync();
-                r1 = ld(y);
+                r1 = y.load(kRelaxed);
               },
               [&] {
-                st(y, 1);
+                y.store(1, kRelaxed);
                 grace::detail::thread_fence(std::memory_order_seq_cst);
-                r2 = ld(x);
+                r2 = x.load(kRelaxed);
               }};
   s.check = [&] { return litmus::outcome{label2("r1", r1, "r2", r2), r1 == 0 && r2 == 0}; };
   return litmus::run(s, runs, stop);
@@ -467,7 +469,8 @@ TEST(Litmus, R4_InnerUnlockDoesNotEndTheSection_BrokenIsCaught) {
 //   T2: lock; unlock; many times
 //   Cannot happen: T2's lock()/unlock() waits for T1 or T0.
 // T2 starts once T1's grace period has started (the global grace-period
-// word has moved, read via the public detail::g_read_side), and T0 stays
+// word has moved, read via detail::g_read_side of grace/detail/reader.hpp),
+// and T0 stays
 // inside until T2 is done (bounded by a window of 200 ms, only a hang
 // detector for the broken variant: correct code needs microseconds).
 // BROKEN read side: a writer-preferring lock, whose lock() waits while a
@@ -475,7 +478,7 @@ TEST(Litmus, R4_InnerUnlockDoesNotEndTheSection_BrokenIsCaught) {
 // ============================================================================
 litmus::result r4_readers_never_block(bool writer_preferring, long runs,
                                       litmus::stop_policy stop) {
-  var writer_waiting, t2_done, t0_inside;
+  var writer_waiting, t2_done, t0_inside, sync_returned;
   std::uint64_t gp_word_before = 0;
   bool t2_done_inside = false;
   litmus::scenario s;
@@ -484,6 +487,7 @@ litmus::result r4_readers_never_block(bool writer_preferring, long runs,
     st(writer_waiting, 0);
     st(t2_done, 0);
     st(t0_inside, 0);
+    st(sync_returned, 0);
     gp_word_before = grace::detail::g_read_side.gp_word.load(std::memory_order_acquire);
   };
   auto t2_lock = [&] {
@@ -502,12 +506,16 @@ litmus::result r4_readers_never_block(bool writer_preferring, long runs,
                 litmus::spin_wait([&] { return ld(t0_inside) == 1; });
                 st(writer_waiting, 1);
                 grace::rcu_synchronize();
+                st(sync_returned, 1);
                 st(writer_waiting, 0);
               },
               [&] {
-                litmus::spin_wait([&] {
+                // (Or T1's synchronize returned: broken, but not this test's
+                // business; R1 catches that.)
+                litmus::await([&] {
                   return grace::detail::g_read_side.gp_word.load(std::memory_order_acquire) !=
-                         gp_word_before;
+                             gp_word_before ||
+                         ld(sync_returned) == 1;
                 });
                 for (int i = 0; i < 1000; ++i) {
                   t2_lock();
