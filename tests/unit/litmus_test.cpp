@@ -16,7 +16,18 @@
 // The shared variables are grace::detail::atomic<int> accessed relaxed (the
 // requirements' convention), so in the GRACE_DEBUG_YIELD build (preset
 // yield; scripts/ci-extra.d/25-litmus-yield.sh) every access of the test
-// itself also passes through the yield seam, as grace's own atomics do.
+// itself also passes through the yield seam, as grace's own atomics do
+// (except R3's, see there).
+//
+// What they can and cannot see.  Run against mutants of the core (in a
+// scratch copy: the scan treating the previous sequence as quiescent, a
+// cookie comparison off by one in rcu_poll_state or in the reclaimer's batch
+// cookie, a barrier finished with batches pending), the correct tests here
+// fail at once, with hundreds of forbidden outcomes per thousand runs.  A
+// removed membarrier ([GP2]) or a weakened release/acquire is NOT caught:
+// on x86 those bugs need a store-buffer window of nanoseconds that a litmus
+// run cannot widen, so they are left to the spin model (tests/model) and
+// docs/design/memory-ordering.md.
 //
 // Covered: R1 (both examples; rcu_synchronize, _expedited, cond_synchronize),
 // R2 (store, exchange, compare_exchange), R3, R4 (nesting; readers never
