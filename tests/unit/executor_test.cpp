@@ -69,6 +69,16 @@ struct tracked : grace::rcu_obj_base<tracked, tracked_delete> {
   std::atomic<int>* last;
 };
 
+// Retires one tracked object (sequence `seq`) into dom.
+void retire_tracked(grace::rcu_domain& dom, std::thread::id* ran_on, std::atomic<int>* last,
+                    int seq) {
+  auto* t = new tracked;
+  t->ran_on = ran_on;
+  t->seq = seq;
+  t->last = last;
+  t->retire(tracked_delete(), dom);
+}
+
 void tracked_delete::operator()(tracked* t) const {
   *t->ran_on = std::this_thread::get_id();
   if (t->last->exchange(t->seq) != t->seq - 1) ++g_order_errors;
@@ -81,13 +91,7 @@ TEST(Executor, CallbacksRunOnTheExecutorInOrderAndBarrierWaits) {
   grace::set_callback_executor(dom, [&pool](std::function<void()> task) { pool.post(std::move(task)); });
   std::thread::id ran_on;
   std::atomic<int> last{-1};
-  for (int i = 0; i < 10000; ++i) {
-    auto* t = new tracked;
-    t->ran_on = &ran_on;
-    t->seq = i;
-    t->last = &last;
-    t->retire(tracked_delete(), dom);
-  }
+  for (int i = 0; i < 10000; ++i) retire_tracked(dom, &ran_on, &last, i);
   grace::rcu_barrier(dom);
   EXPECT_EQ(last.load(), 9999);  // barrier waited for the executor
   EXPECT_EQ(ran_on, pool.id());
@@ -98,11 +102,7 @@ TEST(Executor, DefaultRunsOnTheWorkerNotTheCaller) {
   grace::rcu_domain dom;
   std::thread::id ran_on;
   std::atomic<int> last{-1};
-  auto* t = new tracked;
-  t->ran_on = &ran_on;
-  t->seq = 0;
-  t->last = &last;
-  t->retire(tracked_delete(), dom);
+  retire_tracked(dom, &ran_on, &last, 0);
   grace::rcu_barrier(dom);
   EXPECT_NE(ran_on, std::thread::id());
   EXPECT_NE(ran_on, std::this_thread::get_id());
@@ -113,11 +113,7 @@ TEST(Executor, ThrowingExecutorFallsBackToTheWorker) {
   grace::set_callback_executor(dom, [](std::function<void()>) { throw 42; });
   std::thread::id ran_on;
   std::atomic<int> last{-1};
-  auto* t = new tracked;
-  t->ran_on = &ran_on;
-  t->seq = 0;
-  t->last = &last;
-  t->retire(tracked_delete(), dom);
+  retire_tracked(dom, &ran_on, &last, 0);
   grace::rcu_barrier(dom);
   EXPECT_EQ(last.load(), 0);
 }
