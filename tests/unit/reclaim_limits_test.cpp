@@ -89,6 +89,12 @@ TEST(ReclaimLimits, FloodStaysBoundedAndBarrierDrains) {
 // Negative control: the same flood with the limits disabled must exceed the
 // bound, or the test above proves nothing.
 TEST(ReclaimLimits, FloodWithoutLimitsExceedsTheBound) {
+#if defined(GRACE_TSAN)
+  // Under TSAN the flooder is too slow to outrun reclamation, so the bound
+  // is not exceeded for want of pressure.  The release build runs this
+  // control (and scripts/ci-extra.d/22-flood.sh runs it for 10 s).
+  GTEST_SKIP() << "a TSAN-instrumented flooder cannot outrun reclamation";
+#endif
   grace::rcu_domain dom;
   grace::set_reclaim_limits(dom, grace::reclaim_limits{~std::size_t{0}, 0, 0, 0});
   long peak = 0;
