@@ -23,7 +23,7 @@
 //   }
 //
 // Costs (membarrier flavor, x86-64; docs/performance.md has the numbers):
-//   lock()+unlock()            10 instructions inline, no fence, no call
+//   lock()+unlock()            9 instructions inline (x86-64, g++), no fence, no call
 //   rcu_synchronize()          one membarrier(2) and a scan of the readers
 //   retire()/rcu_retire()      a push into a thread-local ring (rcu_retire
 //                              also allocates a small node)
