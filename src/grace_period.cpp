@@ -89,8 +89,12 @@ void wait_for_readers(std::uint64_t seq, std::uint64_t seq_bits, bool expedited)
     // either the rescan sees a reader's unlock, or that reader sees
     // kWriterSleeping and bumps reader_wake (so the futex does not sleep).
     heavy_barrier();
+    // Sleep only while kWriterSleeping is still set: a reader that cleared
+    // it has bumped reader_wake (after our snapshot, or the snapshot's
+    // [GP6] shows us the clear) and so has woken us already.
     if (!readers_quiescent(seq, seq_bits, true) &&
-        g_engine.expedite_requests.load(std::memory_order_relaxed) == 0) {
+        g_engine.expedite_requests.load(std::memory_order_relaxed) == 0 &&
+        (g_read_side.unlock_flags.load(std::memory_order_relaxed) & kWriterSleeping) != 0) {
       g_engine.n_sleeps.fetch_add(1, std::memory_order_relaxed);
       // Bounded sleep: the rescan after it is what times stalled readers.
       const std::int64_t ns = stall_urgent() ? kUrgentStallPollNs : stall_poll_ns();

@@ -250,7 +250,16 @@ void read_unlock_slow() noexcept {
     flags = g_read_side.unlock_flags.load(std::memory_order_relaxed);
   }
   if ((tls_reader_word.load(std::memory_order_relaxed) & kNestMask) != 0) return;  // nested
-  if ((flags & kWriterSleeping) != 0) wake_grace_period_waiter();
+  // Only the reader that clears kWriterSleeping wakes the leader; the
+  // unlocks after it see the flag clear and stay on the fast path (one
+  // futex wake per sleep, not one per unlock).  Relaxed: [RD6] orders the
+  // clear before the bump that the leader's [GP6] may read, and the leader
+  // re-checks the flag before it sleeps.
+  if ((flags & kWriterSleeping) != 0 &&
+      (g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
+       kWriterSleeping) != 0) {
+    wake_grace_period_waiter();
+  }
 }
 
 void report_unbalanced_unlock() noexcept {

@@ -47,6 +47,9 @@
  *   MUTANT_NO_GP5        no heavy barrier between setting kWriterSleeping and
  *                        the rescan before futex_wait
  *   MUTANT_NO_WAKE       unlock() never checks unlock_flags (no wake-up)
+ *   MUTANT_NO_FLAG_RECHECK  the leader sleeps without re-checking that
+ *                        kWriterSleeping is still set (a reader that cleared
+ *                        it before the leader's snapshot woke nobody)
  *   MUTANT_SCAN_OFF_BY_ONE  the scan treats S >= seq-1 as quiescent
  *   MUTANT_PARITY        one parity bit instead of the sequence, one flip
  *   MUTANT_COOKIE_OFF_BY_ONE  expired(c) is completed >= c - 1
@@ -168,8 +171,14 @@ byte ndone = 0;          /* updaters that returned */
   RMAYFLUSH(me); \
   if :: flag_sleeping -> \
           if :: (flag_sleeping && (n) == 0) -> \
-                  atomic { RFLUSH(me); wake_bumped = 1 };  /* [RD6] */ \
-                  wsleep = 0                                /* futex_wake */ \
+                  /* fetch_and(~kWriterSleeping): only the reader that */ \
+                  /* clears the flag wakes (a locked RMW: drains) */ \
+                  atomic { RFLUSH(me); cleared = flag_sleeping; flag_sleeping = 0 }; \
+                  if :: cleared -> \
+                          wake_bumped = 1;                 /* [RD6] */ \
+                          wsleep = 0                       /* futex_wake */ \
+                     :: else -> skip \
+                  fi \
              :: else -> skip \
           fi \
      :: else -> skip \
@@ -182,6 +191,7 @@ proctype reader(byte me)
   bit slot;      /* which object slot this section reads */
   byte p;        /* the version loaded inside the section */
   byte k = 0;    /* sections done */
+  bit cleared;   /* this unlock cleared kWriterSleeping (so it wakes) */
 
 sect:
   /* ---- outermost read_lock() ---- */
@@ -300,7 +310,11 @@ wfr:
 #endif
         SCAN(s, q);
         if
+#ifdef MUTANT_NO_FLAG_RECHECK
         :: !q ->
+#else
+        :: !q && flag_sleeping ->       /* a reader that cleared it has woken us */
+#endif
            atomic { if :: !wake_bumped -> wsleep = 1 :: else -> skip fi };
            (wsleep == 0)                /* futex_wait(reader_wake, snapshot) */
         :: else -> skip
