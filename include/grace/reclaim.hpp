@@ -120,8 +120,8 @@ shrinker_registration register_shrinker(rcu_domain& dom, std::function<std::size
 // Handles memory pressure now, as a PSI event would: expedites a grace
 // period, runs every callback queued to dom before the call, then asks the
 // domain's shrinkers to free what they can.  Returns the objects freed
-// (callbacks run + shrinker reports).  Precondition: not inside a read-side
-// section.
+// during the call (callbacks the worker ran meanwhile + shrinker reports).
+// Precondition: not inside a read-side section.
 std::size_t reclaim_now(rcu_domain& dom = rcu_default_domain()) noexcept;
 
 // ---- Stall warnings ----------------------------------------------------------

@@ -41,8 +41,12 @@ TEST(Shrinker, ReclaimNowRunsCallbacksAndShrinkers) {
   for (int i = 0; i < 100; ++i) (new node)->retire(std::default_delete<node>(), dom);
   const std::size_t freed = grace::reclaim_now(dom);
   EXPECT_EQ(cache.size.load(), 0u);
-  EXPECT_EQ(freed, 100u + 1000u);
+  // Every callback queued before the call has run when it returns; the count
+  // it returns covers those it ran (the worker may have run some already).
   const grace::rcu_domain_stats st = grace::rcu_stats(dom);
+  EXPECT_EQ(st.callbacks_invoked, 100u);
+  EXPECT_GE(freed, 1000u);
+  EXPECT_LE(freed, 100u + 1000u);
   EXPECT_EQ(st.pending, 0u);
   EXPECT_EQ(st.memory_pressure_events, 1u);
   EXPECT_EQ(st.shrinker_freed, 1000u);
