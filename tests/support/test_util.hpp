@@ -23,6 +23,8 @@
 #include <mutex>
 #include <thread>
 
+#include "grace/rcu.hpp"
+
 namespace grace_test {
 
 #if defined(GRACE_TSAN)
@@ -99,6 +101,34 @@ class one_shot {
 
  private:
   std::atomic<bool> flag_{false};
+};
+
+// A thread that enters a read-side section of `dom` and stays inside until
+// release() (or destruction).  The constructor returns once it is inside.
+class held_reader {
+ public:
+  explicit held_reader(grace::rcu_domain& dom = grace::rcu_default_domain())
+      : thread_([this, &dom] {
+          dom.lock();
+          in_.set();
+          release_.wait();
+          dom.unlock();
+        }) {
+    in_.wait();
+  }
+  held_reader(const held_reader&) = delete;
+  held_reader& operator=(const held_reader&) = delete;
+  ~held_reader() { release(); }
+  // Lets the reader leave its section and waits for the thread to end.
+  void release() {
+    release_.set();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  one_shot in_;
+  one_shot release_;
+  std::thread thread_;  // last: the thread uses the members above
 };
 
 }  // namespace grace_test

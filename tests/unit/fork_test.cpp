@@ -28,7 +28,6 @@
 namespace {
 
 using grace::detail::read_nesting;
-using grace_test::one_shot;
 using grace_test::watchdog;
 
 #define SKIP_UNDER_TSAN()                                                                  \
@@ -190,15 +189,7 @@ TEST(Fork, ChildOfAProcessWithAStuckGracePeriod) {
   SKIP_BUSY_PARENT_UNDER_ASAN();
   watchdog dog("ChildOfAProcessWithAStuckGracePeriod");
   { std::scoped_lock g(grace::rcu_default_domain()); }
-  one_shot in;
-  one_shot release;
-  std::thread reader([&] {
-    grace::rcu_default_domain().lock();
-    in.set();
-    release.wait();
-    grace::rcu_default_domain().unlock();
-  });
-  in.wait();
+  grace_test::held_reader reader;
   std::atomic<bool> synced{false};
   std::thread updater([&] {
     grace::rcu_synchronize();
@@ -210,8 +201,7 @@ TEST(Fork, ChildOfAProcessWithAStuckGracePeriod) {
   const int status = run_in_forked_child(child_exercises_grace);
   EXPECT_TRUE(exited_ok(status)) << "child " << describe_status(status);
   EXPECT_FALSE(synced.load());
-  release.set();
-  reader.join();
+  reader.release();
   updater.join();
   grace::rcu_barrier();
   EXPECT_EQ(freed.load(), 100);

@@ -178,19 +178,10 @@ TEST(Barrier, WithNothingQueuedDoesNotWaitForReaders) {
   std::atomic<long> freed{0};
   (new counted(&freed))->retire({}, used);
   grace::rcu_barrier(used);
-  one_shot in;
-  one_shot release;
-  std::thread reader([&] {
-    grace::rcu_default_domain().lock();
-    in.set();
-    release.wait();
-    grace::rcu_default_domain().unlock();
-  });
-  in.wait();
+  grace_test::held_reader reader;
   grace::rcu_barrier(fresh);
   grace::rcu_barrier(used);
-  release.set();
-  reader.join();
+  reader.release();
   EXPECT_EQ(freed.load(), 1);
 }
 
