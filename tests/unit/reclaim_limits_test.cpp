@@ -34,12 +34,17 @@ double flood_seconds() {
   return s != nullptr ? std::atof(s) : 1.0;
 }
 
+// Long enough that even an unoptimised (debug) flooder, retiring ~3 M/s,
+// builds a backlog of several times the bound per grace period when nothing
+// limits it.
+constexpr int kReaderSectionMs = 20;
+
 struct flood_result {
   long peak_live;
   long retired;
 };
 
-// Readers sleep inside their sections (5 ms, without using a CPU), so grace
+// Readers sleep inside their sections (kReaderSectionMs, without using a CPU), so grace
 // periods are slow while the flooder has a core to itself; one flooder
 // retires for `seconds`.
 flood_result run_flood(grace::rcu_domain& dom, double seconds) {
@@ -49,7 +54,7 @@ flood_result run_flood(grace::rcu_domain& dom, double seconds) {
     readers.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
         std::scoped_lock guard(dom);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(kReaderSectionMs));
       }
     });
   }
