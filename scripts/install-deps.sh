@@ -10,7 +10,7 @@ packages=(
   clang-14 libclang-rt-14-dev                     # clang build + its sanitizer runtimes
   libgtest-dev googletest                         # unit tests
   libbenchmark-dev gnuplot-nox                    # benchmarks and their plots
-  liburcu-dev libck-dev                           # peers measured against in benchmarks
+  liburcu-dev libck-dev libtbb-dev                # peers measured against in benchmarks
   spin                                            # the Promela model (tests/model)
   valgrind strace                                 # debugging aids used by CI extras
 )
