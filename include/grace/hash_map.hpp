@@ -121,6 +121,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "grace/detail/atomic.hpp"
 #include "grace/detail/reader.hpp"
@@ -151,8 +152,8 @@ struct hash_map_default_traits {
   static constexpr std::size_t kMigrateChunk = 16;
   // Grow when size() > kGrowLoad * buckets; shrink when 2 * size() < buckets
   // (load below 1/2).  A new table is sized for kTargetLoad elements/bucket.
-  static constexpr std::size_t kGrowLoad = 4;
-  static constexpr std::size_t kTargetLoad = 2;
+  static constexpr std::size_t kGrowLoad = 2;
+  static constexpr std::size_t kTargetLoad = 1;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
   // as if operator new had thrown std::bad_alloc.
@@ -166,35 +167,55 @@ inline constexpr int kSlots = 7;
 inline constexpr std::uint64_t kLocked = 1;    // L
 inline constexpr std::uint64_t kMigrated = 2;  // M
 inline constexpr std::uint64_t kLinkFlags = 63;
-inline constexpr std::uint64_t kPtrMask = (std::uint64_t{1} << 48) - 1;
-inline constexpr std::uint64_t kTagMask = ~kPtrMask;
-inline constexpr std::uint64_t kTagLow = std::uint64_t{1} << 48;
+// A slot holds (element address << 16) | tag, or 0 (empty).  The tag is 16
+// bits of the mixed hash with bit 0 forced to 1, so an empty slot never
+// matches; a lookup compares the slot's low 16 bits (one 16-bit compare on
+// x86-64) and shifts the address out only on a match.
+inline constexpr int kTagBits = 16;
+inline constexpr std::uint64_t kAddrLimit = std::uint64_t{1} << 48;
 
 // One cache line: a bucket or an overflow line.
 struct alignas(64) bucket {
   // Head bucket: overflow* | M | L.  Overflow line: next overflow* (no flags).
   //   writers: the holder of the head bucket's L bit (CAS to take L; release
-  //            stores to publish a new overflow line, set M, drop L).
+  //            stores to publish a new overflow line, set M [HM9], drop L).
   //   readers: lookups and iteration, acquire [HM3].
   detail::atomic<std::uint64_t> link{0};
-  // tag | element*, or 0.
-  //   writers: the holder of the head bucket's L bit, release [HM1].
+  // (element* << 16) | tag, or 0.
+  //   writers: the holder of the head bucket's L bit, release [HM1]; a
+  //            migration clears them after setting M, release [HM10].
   //   readers: lookups, acquire [HM2].
   detail::atomic<std::uint64_t> slot[kSlots];
 };
 static_assert(sizeof(bucket) == 64, "a bucket is one cache line");
 static_assert(sizeof(void*) == 8, "grace::hash_map packs pointers into 48 bits");
 
-// The hash the map uses: the user's hash, mixed so that identity hashes
-// (std::hash<int>) spread over the index bits (low) and the tag bits (high).
-inline std::uint64_t mix(std::uint64_t h) noexcept {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  return h;
+// The hash the map uses: Fibonacci hashing of the user's hash x, one
+// 64x64->128 multiply p = x * 2^64/phi.  The bucket index is the top bits of
+// the low half (which depend on every bit of x), the tag the low 16 bits of
+// the high half (which do too).  The element stores both as one word h:
+// bits 16..63 of the low half, bits 0..15 of the high half; tables have at
+// most 2^48 buckets, so the index bits never reach the tag.
+struct hash_parts {
+  std::uint64_t lo, hi;
+};
+inline hash_parts mix_parts(std::uint64_t x) noexcept {
+  const unsigned __int128 p = static_cast<unsigned __int128>(x) * 0x9e3779b97f4a7c15ULL;
+  return {static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(p >> 64)};
+}
+inline std::uint64_t mix(std::uint64_t x) noexcept {
+  const hash_parts p = mix_parts(x);
+  return (p.lo & ~std::uint64_t{0xffff}) | (p.hi & 0xffff);
 }
 
-inline std::uint64_t tag_bits(std::uint64_t h) noexcept { return (h & kTagMask) | kTagLow; }
+inline std::uint16_t tag_of(std::uint64_t h) noexcept {
+  return static_cast<std::uint16_t>(h | 1);
+}
+// The index of h in a table of 2^bits buckets: h's top `bits` bits.  A grow
+// splits bucket j into the contiguous buckets [j << d, (j + 1) << d).
+inline std::uint64_t index_of(std::uint64_t h, unsigned bits) noexcept {
+  return bits == 0 ? 0 : h >> (64 - bits);
+}
 
 inline std::size_t round_pow2(std::size_t n) noexcept {
   std::size_t p = 1;
@@ -202,11 +223,16 @@ inline std::size_t round_pow2(std::size_t n) noexcept {
   return p;
 }
 
+// A table is one allocation: this header, then its buckets at a fixed offset
+// (sizeof(table), a multiple of 64), so a lookup addresses a bucket's slots
+// straight from the table pointer.
 struct table {
   rcu_head head;  // for call_rcu() when the table is retired
-  // Immutable after construction.
+  // Immutable after construction.  2^bits buckets; shift6 = 58 - bits: the
+  // byte offset of h's bucket is (h >> shift6) & ~63.
+  std::uint64_t shift6 = 0;
   std::uint64_t mask = 0;
-  bucket* buckets = nullptr;
+  unsigned bits = 0;
   // The resize target.  Written once (CAS from null, acq_rel [HM5]) by the
   // writer that starts the resize, and only while this table is current;
   // read by writers (help) and by lookups that meet a migrated bucket
@@ -222,12 +248,24 @@ struct table {
   // left behind.  Relaxed: a hint; the bucket's M bit is the truth.
   detail::atomic<bool> needs_sweep{false};
 
-  explicit table(std::size_t n) : mask(n - 1), buckets(new bucket[n]) {}
+  // n buckets (a power of two).  Throws std::bad_alloc.
+  static table* create(std::size_t n) {
+    void* p = ::operator new(sizeof(table) + n * sizeof(bucket), std::align_val_t{64});
+    auto* t = ::new (p) table(n);
+    for (std::size_t i = 0; i < n; ++i) ::new (&t->buckets()[i]) bucket;
+    return t;
+  }
+  static void destroy(table* t) noexcept {
+    if (t == nullptr) return;
+    t->~table();
+    ::operator delete(static_cast<void*>(t), std::align_val_t{64});
+  }
+
   table(const table&) = delete;
   table& operator=(const table&) = delete;
   ~table() {
     for (std::uint64_t i = 0; i <= mask; ++i) {
-      auto* o = reinterpret_cast<bucket*>(buckets[i].link.load(std::memory_order_relaxed) &
+      auto* o = reinterpret_cast<bucket*>(buckets()[i].link.load(std::memory_order_relaxed) &
                                           ~kLinkFlags);
       while (o != nullptr) {
         auto* n = reinterpret_cast<bucket*>(o->link.load(std::memory_order_relaxed));
@@ -235,11 +273,31 @@ struct table {
         o = n;
       }
     }
-    delete[] buckets;
+  }
+  bucket* buckets() noexcept {
+    return reinterpret_cast<bucket*>(reinterpret_cast<char*>(this) + sizeof(table));
+  }
+  const bucket* buckets() const noexcept {
+    return reinterpret_cast<const bucket*>(reinterpret_cast<const char*>(this) + sizeof(table));
+  }
+  // The bucket of hash h (or of its low half: the top bits are the same).
+  const bucket* bucket_of(std::uint64_t h) const noexcept {
+    return reinterpret_cast<const bucket*>(reinterpret_cast<const char*>(this) + sizeof(table) +
+                                           ((h >> shift6) & ~std::uint64_t{63}));
+  }
+  bucket* bucket_of(std::uint64_t h) noexcept {
+    return const_cast<bucket*>(static_cast<const table*>(this)->bucket_of(h));
   }
   std::uint64_t size() const noexcept { return mask + 1; }
-  static void reclaim(rcu_head* h) noexcept { delete reinterpret_cast<table*>(h); }
+  static void reclaim(rcu_head* h) noexcept { destroy(reinterpret_cast<table*>(h)); }
+
+ private:
+  explicit table(std::size_t n) : mask(n - 1) {
+    while ((std::uint64_t{1} << bits) < n) ++bits;
+    shift6 = 58 - bits;
+  }
 };
+static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
 static_assert(std::is_standard_layout_v<rcu_head>);
 
 // Allocates an overflow line: throws std::bad_alloc, or returns null when
@@ -350,7 +408,7 @@ class hash_map {
   // An empty map in `dom` (which must outlive the map and any element it
   // retired).  Allocates the minimal table: throws std::bad_alloc.
   explicit hash_map(rcu_domain& dom = rcu_default_domain())
-      : dom_(&dom), cur_(new table(Traits::kMinBuckets)) {}
+      : dom_(&dom), cur_(table::create(Traits::kMinBuckets)) {}
   hash_map(const hash_map&) = delete;
   hash_map& operator=(const hash_map&) = delete;
 
@@ -365,7 +423,7 @@ class hash_map {
     table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
     auto delete_nodes = [](table* tb, bool skip_migrated) {
       for (std::uint64_t j = 0; j <= tb->mask; ++j) {
-        bucket& b = tb->buckets[j];
+        bucket& b = tb->buckets()[j];
         const std::uint64_t link = b.link.load(std::memory_order_relaxed);
         if (skip_migrated && (link & hm_detail::kMigrated) != 0) continue;
         for_each_entry_locked(b, link, [](std::uint64_t e) {
@@ -376,8 +434,8 @@ class hash_map {
     };
     delete_nodes(t, true);
     if (nt != nullptr) delete_nodes(nt, false);
-    delete nt;
-    delete t;
+    table::destroy(nt);
+    table::destroy(t);
   }
 
   // ---- Updates: blocking on the key's bucket only; take their own read-side
@@ -429,7 +487,7 @@ class hash_map {
         j = 0;
       }
       if (j > t->mask) break;
-      visit_bucket(t, j, t->mask, j, [this](node* n) { erase(n->key); });
+      visit_bucket(t, j, t->bits, j, [this](node* n) { erase(n->key); });
     }
   }
 
@@ -449,8 +507,8 @@ class hash_map {
       table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
       if (nt == nullptr) {
         if (t->size() >= want) return;
-        auto fresh = std::make_unique<table>(want);  // may throw: map unchanged
-        if (start_resize(t, fresh.get())) fresh.release();
+        table* fresh = table::create(want);  // may throw: map unchanged
+        if (!start_resize(t, fresh)) table::destroy(fresh);
         continue;
       }
       migrate_some(t, nt);
@@ -501,7 +559,7 @@ class hash_map {
 #endif
     const table* t = cur_.load(std::memory_order_acquire);  // [HM5]
     for (std::uint64_t j = 0; j <= t->mask; ++j) {
-      visit_bucket(t, j, t->mask, j, [&f](const node* n) { f(n->key, n->value); });
+      visit_bucket(t, j, t->bits, j, [&f](const node* n) { f(n->key, n->value); });
     }
   }
 
@@ -529,17 +587,20 @@ class hash_map {
 
  private:
   static node* node_of(std::uint64_t v) noexcept {
-    return reinterpret_cast<node*>(v & hm_detail::kPtrMask);
+    return reinterpret_cast<node*>(v >> hm_detail::kTagBits);
   }
   static std::uint64_t entry_of(node* n) noexcept {
     const auto p = reinterpret_cast<std::uint64_t>(n);
 #if GRACE_CHECKED
-    if ((p & hm_detail::kTagMask) != 0) {
+    if (p >= hm_detail::kAddrLimit) {
       std::fputs("grace: hash_map: an element address does not fit in 48 bits\n", stderr);
       std::abort();
     }
 #endif
-    return p | hm_detail::tag_bits(n->hash);
+    return (p << hm_detail::kTagBits) | hm_detail::tag_of(n->hash);
+  }
+  static bool tag_matches(std::uint64_t v, std::uint16_t tag) noexcept {
+    return static_cast<std::uint16_t>(v) == tag;
   }
 
   static std::size_t buckets_for(std::size_t n) noexcept {
@@ -548,80 +609,110 @@ class hash_map {
   }
 
   // The lookup: wait-free, no store.  Caller is inside a read-side section.
+  // Hot path (a hit in the head bucket): hash, table, bucket, a 16-bit tag
+  // compare per slot, the key compare; the M bit is not on it: a migration
+  // clears the slots it moved after setting M ([HM9], [HM10]), so a stale
+  // copy is never matched once it could have been erased from the new table,
+  // and a lookup that read a cleared slot sees M when it loads the link.
   const node* lookup(const Key& key) const {
-    const std::uint64_t h = hm_detail::mix(hasher_(key));
-    const std::uint64_t tag = hm_detail::tag_bits(h);
+    // mix(), in parts: the index from the low half, the tag from the high.
+    hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
+    const std::uint16_t tag = hm_detail::tag_of(h.hi);
     // [HM5] acquire pairs with the release in finish_resize(): a reader
     // that sees a new table sees its buckets as migrated.
     const table* t = cur_.load(std::memory_order_acquire);
     for (;;) {
-      const bucket* b = &t->buckets[h & t->mask];
-      // [HM3] acquire pairs with [HM4]/[HM1] on the link: M set means the
-      // migration's slot stores in the next table are visible; an overflow
-      // pointer means the line is initialized.
-      std::uint64_t link = b->link.load(std::memory_order_acquire);
-      if ((link & hm_detail::kMigrated) != 0) [[unlikely]] {
-        // [HM5] acquire: M was set after next was published.
-        t = t->next.load(std::memory_order_acquire);
-        continue;
+      const bucket* const head = t->bucket_of(h.lo);
+      if (const node* n = match_line(*head, tag, key)) [[likely]] return n;
+      // [HM3] acquire pairs with [HM4]/[HM9] and [HM1] on the link: M set
+      // means the migration's copies in the next table are visible; an
+      // overflow pointer means the line is initialized.  Loaded after the
+      // head's slots: if a slot load above returned a slot cleared by a
+      // migration ([HM10], released after [HM9]), this load sees M.
+      std::uint64_t link = head->link.load(std::memory_order_acquire);
+      if ((link & hm_detail::kMigrated) == 0) [[likely]] {
+        if (link <= hm_detail::kLinkFlags) return nullptr;  // no overflow line
+        for (auto* b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags); b != nullptr;
+             b = reinterpret_cast<const bucket*>(b->link.load(std::memory_order_acquire))) {  // [HM3]
+          if (const node* n = match_line(*b, tag, key)) return n;
+        }
+        // [HM3] again: the overflow slots may have been cleared by a
+        // migration that began after the first load; then M is visible now.
+        link = head->link.load(std::memory_order_acquire);
+        if ((link & hm_detail::kMigrated) == 0) return nullptr;
       }
-      for (;;) {
-        // The 7 slots, unrolled (a fold over an index sequence: no loop
-        // counter, 4 instructions per slot on x86-64).
-        const node* found = nullptr;
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-          (void)((match_slot(b->slot[I], tag, key, found)) || ...);
-        }(std::make_index_sequence<hm_detail::kSlots>{});
-        if (found != nullptr) return found;
-        b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags);
-        if (b == nullptr) return nullptr;
-        link = b->link.load(std::memory_order_acquire);  // [HM3]
-      }
+      // [HM5] acquire: M was set after next was published.
+      t = t->next.load(std::memory_order_acquire);
+      h = rehash(key);  // (cold: the hit path keeps no copy of the hash)
     }
   }
 
-  // One slot of a lookup: true (and found set) if it holds key.
-  bool match_slot(const slot_t& s, std::uint64_t tag, const Key& key, const node*& found) const {
-    // [HM2] acquire pairs with [HM1]: the element is fully constructed.
-    const std::uint64_t v = s.load(std::memory_order_acquire);
-    if ((v ^ tag) > hm_detail::kPtrMask) [[likely]] return false;
-    const node* n = node_of(v);
-    if (!equal_(n->key, key)) return false;
-    found = n;
-    return true;
+  [[gnu::noinline]] hm_detail::hash_parts rehash(const Key& key) const {
+    return hm_detail::mix_parts(hasher_(key));
   }
 
-  // Visits the elements e of table t, bucket j, with (e.hash & m) == v,
-  // following the bucket to the next table if it was migrated.  Requires
-  // m >= t->mask and (v & t->mask) == j.  Each element is visited once: the
-  // sets (t, j, m, v) explored partition the hash space, and a bucket is read
-  // either as migrated (then only its successor is read) or not (then only
-  // its own lines are).
+  // The 7 slots of one line, unrolled: on x86-64 a load, a 16-bit compare
+  // and a branch per slot, then the key compare on a tag match.
+  [[gnu::always_inline]] const node* match_line(const bucket& b, std::uint16_t tag,
+                                                const Key& key) const {
+#pragma GCC unroll 8
+    for (int i = 0; i < hm_detail::kSlots; ++i) {
+      // [HM2] acquire pairs with [HM1]: the element is fully constructed.
+      const std::uint64_t v = b.slot[i].load(std::memory_order_acquire);
+      if (tag_matches(v, tag)) [[unlikely]] {
+        const node* n = node_of(v);
+        if (equal_(n->key, key)) [[likely]] return n;
+      }
+    }
+    return nullptr;
+  }
+
+  // Visits the elements e of table t, bucket j, with index_of(e.hash, fb) ==
+  // v (the top fb bits of the hash are v), following the bucket to the next
+  // table if it was migrated.  Requires fb >= t->bits and
+  // (v >> (fb - t->bits)) == j.  Each element is visited once: the sets
+  // (t, j, fb, v) explored partition the hash space, and a bucket is read
+  // either as migrated (then only its successors are read) or not (then only
+  // its own lines are).  Because a migration clears the slots
+  // it moved, the bucket's entries are first copied out and then validated:
+  // if M is still clear after the copy, no slot read returned a cleared slot
+  // ([HM10] is released after [HM9]), so the copy is the bucket's contents.
   template <class F>
-  void visit_bucket(const table* t, std::uint64_t j, std::uint64_t m, std::uint64_t v,
-                    F&& f) const {
-    const bucket* b = &t->buckets[j];
-    std::uint64_t link = b->link.load(std::memory_order_acquire);  // [HM3]
-    if ((link & hm_detail::kMigrated) != 0) {
-      const table* nt = t->next.load(std::memory_order_acquire);  // [HM5]
-      if (nt->mask >= m) {
-        for (std::uint64_t k = v; k <= nt->mask; k += m + 1) visit_bucket(nt, k, nt->mask, k, f);
-      } else {
-        visit_bucket(nt, v & nt->mask, m, v, f);
+  void visit_bucket(const table* t, std::uint64_t j, unsigned fb, std::uint64_t v, F&& f) const {
+    const bucket* head = &t->buckets()[j];
+    std::uint64_t link = head->link.load(std::memory_order_acquire);  // [HM3]
+    if ((link & hm_detail::kMigrated) == 0) {
+      std::uint64_t local[hm_detail::kSlots];
+      std::vector<std::uint64_t> more;  // overflow lines' entries (rare)
+      for (int i = 0; i < hm_detail::kSlots; ++i) {
+        local[i] = head->slot[i].load(std::memory_order_acquire);  // [HM2]
       }
-      return;
-    }
-    for (;;) {
-      for (const auto& s : b->slot) {
-        const std::uint64_t e = s.load(std::memory_order_acquire);  // [HM2]
-        if (e != 0) {
-          node* n = node_of(e);
-          if ((n->hash & m) == v) f(n);
+      for (auto* b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags); b != nullptr;
+           b = reinterpret_cast<const bucket*>(b->link.load(std::memory_order_acquire))) {  // [HM3]
+        for (const auto& s : b->slot) {
+          const std::uint64_t e = s.load(std::memory_order_acquire);  // [HM2]
+          if (e != 0) more.push_back(e);
         }
       }
-      b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags);
-      if (b == nullptr) return;
-      link = b->link.load(std::memory_order_acquire);  // [HM3]
+      // [HM3] the validation load (see above).
+      link = head->link.load(std::memory_order_acquire);
+      if ((link & hm_detail::kMigrated) == 0) {
+        auto visit = [&](std::uint64_t e) {
+          if (e == 0) return;
+          node* n = node_of(e);
+          if (hm_detail::index_of(n->hash, fb) == v) f(n);
+        };
+        for (std::uint64_t e : local) visit(e);
+        for (std::uint64_t e : more) visit(e);
+        return;
+      }
+    }
+    const table* nt = t->next.load(std::memory_order_acquire);  // [HM5]
+    if (nt->bits >= fb) {  // v's elements are in buckets [v << d, (v + 1) << d)
+      const unsigned d = nt->bits - fb;
+      for (std::uint64_t k = v << d; k < (v + 1) << d; ++k) visit_bucket(nt, k, nt->bits, k, f);
+    } else {
+      visit_bucket(nt, v >> (fb - nt->bits), fb, v, f);
     }
   }
 
@@ -630,7 +721,7 @@ class hash_map {
   hm_detail::bucket_guard lock_home(std::uint64_t h) noexcept {
     table* t = cur_.load(std::memory_order_acquire);  // [HM5]
     for (;;) {
-      bucket* b = &t->buckets[h & t->mask];
+      bucket* b = t->bucket_of(h);
       const std::uint64_t link = hm_detail::lock_bucket(*b);
       if ((link & hm_detail::kMigrated) == 0) return hm_detail::bucket_guard{b, link};
       hm_detail::unlock_bucket(*b, link);
@@ -640,12 +731,12 @@ class hash_map {
 
   // Caller holds the lock: the slot holding key, or null.
   slot_t* find_slot_locked(bucket& head, std::uint64_t link, std::uint64_t h, const Key& key) {
-    const std::uint64_t tag = hm_detail::tag_bits(h);
+    const std::uint16_t tag = hm_detail::tag_of(h);
     bucket* b = &head;
     for (;;) {
       for (auto& s : b->slot) {
         const std::uint64_t v = s.load(std::memory_order_relaxed);  // holder's own data
-        if ((v ^ tag) <= hm_detail::kPtrMask) {
+        if (tag_matches(v, tag)) {
           const node* n = node_of(v);
           if (n->hash == h && equal_(n->key, key)) return &s;
         }
@@ -733,11 +824,11 @@ class hash_map {
       if constexpr (requires { Traits::inject_alloc_failure(); }) {
         if (Traits::inject_alloc_failure()) return;
       }
-      fresh = new table(n);
+      fresh = table::create(n);
     } catch (const std::bad_alloc&) {
       return;
     }
-    if (!start_resize(t, fresh)) delete fresh;
+    if (!start_resize(t, fresh)) table::destroy(fresh);
   }
 
   bool start_resize(table* t, table* fresh) noexcept {
@@ -771,7 +862,7 @@ class hash_map {
       }
     } else if (t->needs_sweep.load(std::memory_order_relaxed)) {
       for (std::uint64_t i = 0; i < n; ++i) {
-        if ((t->buckets[i].link.load(std::memory_order_relaxed) & hm_detail::kMigrated) != 0) continue;
+        if ((t->buckets()[i].link.load(std::memory_order_relaxed) & hm_detail::kMigrated) != 0) continue;
         const int r = migrate_bucket(t, nt, i);
         if (r > 0) ++moved;
         if (r < 0) break;  // still no memory: leave it for later
@@ -788,7 +879,7 @@ class hash_map {
   // 1: migrated; 0: already migrated; -1: overflow allocation failed (rolled
   // back, bucket untouched).
   int migrate_bucket(table* t, table* nt, std::uint64_t i) noexcept {
-    hm_detail::bucket_guard g{&t->buckets[i], hm_detail::lock_bucket(t->buckets[i])};
+    hm_detail::bucket_guard g{&t->buckets()[i], hm_detail::lock_bucket(t->buckets()[i])};
     if ((g.link & hm_detail::kMigrated) != 0) return 0;
     // Copy every entry into nt.  No writer reaches nt's copies of these keys
     // before we set M (they come through this bucket, which we hold), and no
@@ -808,10 +899,21 @@ class hash_map {
       });
       return -1;
     }
-    // [HM4] the unlock's release store sets M: pairs with [HM3] in lookups
-    // and with lock_home(): both then find every entry in nt.
+    // Set M, still holding L, then clear the moved slots (nobody writes this
+    // bucket again, I2), so that no lookup matches a stale copy once an
+    // update in nt could have erased and retired it.
     g.link |= hm_detail::kMigrated;
-    return 1;
+    // [HM9] release pairs with [HM3] in lookups and iteration and with
+    // lock_home(): all that see M find every entry in nt.
+    g.b->link.store(g.link, std::memory_order_release);
+    for_each_slot_locked(*g.b, g.link, [](slot_t& s) {
+      if (s.load(std::memory_order_relaxed) == 0) return true;
+      // [HM10] release, after [HM9]: a reader whose [HM2] load returns this
+      // 0 sees M at its next link load [HM3] and follows next.
+      s.store(0, std::memory_order_release);
+      return true;
+    });
+    return 1;  // the guard's unlock [HM4] stores the same link
   }
 
   template <class F>
@@ -829,7 +931,7 @@ class hash_map {
   }
 
   static bool copy_entry(table* nt, std::uint64_t e) noexcept {
-    bucket& tb = nt->buckets[node_of(e)->hash & nt->mask];
+    bucket& tb = *nt->bucket_of(node_of(e)->hash);
     hm_detail::bucket_guard g{&tb, hm_detail::lock_bucket(tb)};
     if (slot_t* s = hm_detail::free_slot(tb, g.link)) {
       s->store(e, std::memory_order_release);  // [HM1]
@@ -842,7 +944,7 @@ class hash_map {
   }
 
   static void remove_entry(table* nt, std::uint64_t e) noexcept {
-    bucket& tb = nt->buckets[node_of(e)->hash & nt->mask];
+    bucket& tb = *nt->bucket_of(node_of(e)->hash);
     hm_detail::bucket_guard g{&tb, hm_detail::lock_bucket(tb)};
     for_each_slot_locked(tb, g.link, [e](slot_t& s) {
       if (s.load(std::memory_order_relaxed) != e) return true;

@@ -113,6 +113,57 @@ TEST(HashMap, AllKeysCollide) {
   EXPECT_EQ(m.size(), 100u);
 }
 
+// User hashes that differ only in their high bits (std::hash<uint64_t> is the
+// identity): the Fibonacci mix must still spread them over buckets and tags.
+TEST(HashMap, HighBitKeysSpreadOverBuckets) {
+  grace::hash_map<std::uint64_t, std::uint64_t> m;
+  for (std::uint64_t i = 0; i < 4096; ++i) ASSERT_TRUE(m.insert(i << 52, i));
+  for (std::uint64_t i = 0; i < 4096; ++i) ASSERT_EQ(m.get(i << 52).value_or(~0ULL), i);
+  // Iteration visits each once (the prefix partition of the index space).
+  std::set<std::uint64_t> seen;
+  {
+    std::scoped_lock rs(m.domain());
+    m.for_each([&](std::uint64_t k, std::uint64_t) { EXPECT_TRUE(seen.insert(k).second); });
+  }
+  EXPECT_EQ(seen.size(), 4096u);
+}
+
+// Keys whose mixed hashes share the 16-bit tag: a tag match whose key differs
+// must not end the lookup (equal tag, different key, same bucket).
+struct tag_collide_hash {
+  // Same user hash for 2k and 2k+1: same bucket and same tag, keys differ.
+  std::size_t operator()(int k) const noexcept { return static_cast<std::size_t>(k / 2); }
+};
+
+TEST(HashMap, TagCollisionsFallThroughToTheKeyCompare) {
+  grace::hash_map<int, int, tag_collide_hash> m;
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(m.insert(i, i * 10));
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(m.get(i).value_or(-1), i * 10);
+  for (int i = 0; i < 200; i += 2) ASSERT_TRUE(m.erase(i));  // the first of each pair
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(m.contains(i), i % 2 == 1);
+  ASSERT_FALSE(m.get(1000).has_value());
+}
+
+// A migration clears the old bucket's slots after setting M ([HM9], [HM10]):
+// lookups through a table that is mid-migration still find every key, and a
+// key erased after its bucket migrated is not found through the old table.
+TEST(HashMap, LookupsDuringMigrationFollowClearedBuckets) {
+  small_map m;
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(m.insert(i, i));
+  int checked = 0;
+  for (int round = 0; round < 2000 && checked < 200; ++round) {
+    const int k = 1000 + round;
+    ASSERT_TRUE(m.insert(k, k));  // each update migrates one bucket (kMigrateChunk = 1)
+    if (!m.resizing()) continue;
+    ++checked;
+    for (int i = 0; i < 64; ++i) ASSERT_EQ(m.get(i).value_or(-1), i) << "round " << round;
+    ASSERT_TRUE(m.erase(k));
+    ASSERT_FALSE(m.contains(k));
+    ASSERT_TRUE(m.insert(k, k));
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(HashMap, RandomOpsMatchStdMap) {
   small_map m;
   std::map<int, int> ref;
