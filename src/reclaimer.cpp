@@ -3,6 +3,7 @@
 #include "reclaimer.hpp"
 
 #include <dlfcn.h>
+#include <sys/prctl.h>
 
 #include <cstdio>
 #include <ctime>
@@ -21,28 +22,28 @@
 
 namespace grace::detail {
 
-constinit thread_local retire_ring* tls_last_ring = nullptr;
+constinit thread_local retire_list* tls_last_list = nullptr;
 
 namespace {
 
-// Guards every ring's next_ring/orphaned, the list of rings and the list of
-// reclaimers (and their rings_alive/dead).  Held for short list walks only.
-constinit futex_mutex g_ring_lock;
-// Guarded by g_ring_lock.
-constinit retire_ring* g_rings = nullptr;
+// Guards every list's next_list/orphaned, the list of lists and the list of
+// reclaimers (and their lists_alive/dead).  Held for short list walks only.
+constinit futex_mutex g_list_lock;
+// Guarded by g_list_lock.
+constinit retire_list* g_lists = nullptr;
 constinit reclaimer* g_reclaimers = nullptr;
-// End of fields guarded by g_ring_lock.
+// End of fields guarded by g_list_lock.
 
-// This thread's rings, one per domain it retired into (owner-private).
-constinit thread_local retire_ring* tls_rings = nullptr;
+// This thread's lists, one per domain it retired into (owner-private).
+constinit thread_local retire_list* tls_lists = nullptr;
 // True on a reclamation worker: it must never wait for its own progress.
 constinit thread_local bool tls_is_worker = false;
 
-// Caller holds g_ring_lock.  Frees a ring nobody will push into any more.
-void free_ring_locked(retire_ring* ring) noexcept {
-  reclaimer* owner = ring->owner;
-  delete ring;
-  if (--owner->rings_alive == 0 && owner->dead) delete owner;
+// Caller holds g_list_lock.  Frees a list nobody will push into any more.
+void free_list_locked(retire_list* list) noexcept {
+  reclaimer* owner = list->owner;
+  delete list;
+  if (--owner->lists_alive == 0 && owner->dead) delete owner;
 }
 
 timespec remaining_until(const timespec& deadline) noexcept {
@@ -76,41 +77,41 @@ timespec remaining_until(const timespec& deadline) noexcept {
 
 // ---- Producer side ---------------------------------------------------------
 
-retire_ring* reclaimer::ring_for_this_thread() noexcept {
-  for (retire_ring* r = tls_rings; r != nullptr; r = r->next_of_thread) {
+retire_list* reclaimer::list_for_this_thread() noexcept {
+  for (retire_list* r = tls_lists; r != nullptr; r = r->next_of_thread) {
     if (r->owner == this) return r;
   }
   arm_thread_exit_hook();
-  auto* ring = new (std::nothrow) retire_ring;
-  if (ring == nullptr) return nullptr;
-  ring->owner = this;
-  ring->worker_flags = &worker_flags;
-  g_ring_lock.lock();
-  ring->next_ring = g_rings;
-  g_rings = ring;
-  ++rings_alive;
-  g_ring_lock.unlock();
-  ring->next_of_thread = tls_rings;
-  tls_rings = ring;
-  return ring;
+  auto* list = new (std::nothrow) retire_list;
+  if (list == nullptr) return nullptr;
+  list->owner = this;
+  list->worker_flags = &worker_flags;
+  g_list_lock.lock();
+  list->next_list = g_lists;
+  g_lists = list;
+  ++lists_alive;
+  g_list_lock.unlock();
+  list->next_of_thread = tls_lists;
+  tls_lists = list;
+  return list;
 }
 
 void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept {
   reclaimer& r = dom.reclaim_state();
   r.ensure_worker();  // also restarts it in a forked child
-  retire_ring* ring = r.ring_for_this_thread();
-  if (ring != nullptr) {
-    tls_last_ring = ring;
-    if (ring->try_push(node, size)) {
+  retire_list* list = r.list_for_this_thread();
+  if (list != nullptr) {
+    tls_last_list = list;
+    if (list->try_push(node, size)) {
       compiler_fence();  // [RT3]
-      if (ring->worker_flags->load(std::memory_order_relaxed) != 0) retire_notify_slow(*ring);
+      if (list->worker_flags->load(std::memory_order_relaxed) != 0) retire_notify_slow(*list);
       return;
     }
   }
-  r.push_slow(ring, node, size);
+  r.push_slow(list, node, size);
 }
 
-void retire_notify_slow(retire_ring& ring) noexcept { ring.owner->notify_after_push(); }
+void retire_notify_slow(retire_list& list) noexcept { list.owner->notify_after_push(); }
 
 void reclaimer::notify_after_push() noexcept {
   std::uint32_t flags = worker_flags.load(std::memory_order_relaxed);
@@ -134,20 +135,24 @@ void reclaimer::wake_if_sleeping() noexcept {
   }
 }
 
-void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size) noexcept {
+void reclaimer::push_slow(retire_list* list, rcu_head* node, std::uint64_t size) noexcept {
   ensure_worker();
+  if (!retire_list::linkable(node)) {
+    spill(node, size);
+    return;
+  }
   for (;;) {
-    if (ring != nullptr && ring->try_push(node, size)) {
+    if (list != nullptr && list->try_push(node, size)) {
       wake_worker();
       return;
     }
-    // The ring is full (or missing).  Wait only when the domain is at its
+    // The list is full (or missing).  Wait only when the domain is at its
     // hard limit and waiting is safe: inside a read-side section the worker
     // may be waiting for a grace period that waits for this very reader, and
     // the worker itself must not wait for its own progress.  Otherwise spill
     // into the overflow list; inside a reader at the hard limit this is the
     // documented overshoot.
-    const bool may_wait = ring != nullptr && read_nesting() == 0 && !tls_is_worker;
+    const bool may_wait = list != nullptr && read_nesting() == 0 && !tls_is_worker;
     if (!may_wait || !at_hard_limit()) {
       spill(node, size);
       return;
@@ -159,8 +164,9 @@ void reclaimer::push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size)
     const std::uint32_t gen = progress_gen_.load(std::memory_order_relaxed);
     progress_waiters_.fetch_add(1, std::memory_order_seq_cst);  // [DR1] pairs with [DR2]
     wake_worker();
-    // [RT2] refresh: the worker may have drained since our try_push.
-    const bool full = ring->tail_local - ring->head.load(std::memory_order_acquire) >= kRingSize;
+    // Refresh (relaxed, see retire_list::taken): the worker may have taken
+    // nodes since our try_push.
+    const bool full = list->pushed_local - list->taken.load(std::memory_order_relaxed) >= kThreadBacklog;
     if (full && at_hard_limit()) {
       // While memory is pinned at the limit, the grace period reports the
       // readers blocking it at once (a stall warning), and is told so now.
@@ -185,7 +191,7 @@ void reclaimer::spill(rcu_head* node, std::uint64_t size) noexcept {
   overflow_bytes_.fetch_add(size, std::memory_order_relaxed);
   overflow_lock_.unlock();
   overflowed_.fetch_add(1, std::memory_order_relaxed);
-  compiler_fence();  // [RT3], as after a ring push
+  compiler_fence();  // [RT3], as after a list push
   notify_after_push();
 }
 
@@ -218,66 +224,54 @@ void reclaimer::ensure_worker() noexcept {
 }
 
 bool reclaimer::collect(callback_batch& into) noexcept {
-  auto append = [&](rcu_head* node) {
-    node->next = nullptr;
-    if (into.tail != nullptr) into.tail->next = node; else into.head = node;
-    into.tail = node;
-    ++into.count;
-  };
-  g_ring_lock.lock();
-  for (retire_ring** link = &g_rings; *link != nullptr;) {
-    retire_ring* ring = *link;
-    if (ring->owner != this) {
-      link = &ring->next_ring;
+  g_list_lock.lock();
+  for (retire_list** link = &g_lists; *link != nullptr;) {
+    retire_list* list = *link;
+    if (list->owner != this) {
+      link = &list->next_list;
       continue;
     }
-    // [RC1] acquire pairs with [RT1]: the slots up to tail and the nodes'
-    // contents are visible.
-    const std::uint64_t tail = ring->tail.load(std::memory_order_acquire);
-    const std::uint64_t head = ring->head.load(std::memory_order_relaxed);  // ours
-    for (std::uint64_t i = head; i != tail; ++i) append(ring->slots[i & (kRingSize - 1)]);
-    // Relaxed: at least the bytes of the pushes up to tail (written before
+    // [RC1] acquire pairs with [RT1]: the nodes pushed up to `top`, their
+    // contents and links are visible.
+    const std::uint64_t top = list->top.load(std::memory_order_acquire);
+    const retire_list::segment seg = list->take(top);
+    if (seg.count != 0) into.append(seg.oldest, seg.newest, seg.count);
+    // Relaxed: at least the bytes of the pushes up to top (written before
     // [RT1]); possibly a few more, counted early.  Limits tolerate that.
-    const std::uint64_t bytes = ring->bytes.load(std::memory_order_relaxed);
-    into.bytes += bytes - ring->bytes_seen;
-    // Count the nodes as pending before the ring takes more: the producer's
+    const std::uint64_t bytes = list->bytes.load(std::memory_order_relaxed);
+    into.bytes += bytes - list->bytes_seen;
+    // Count the nodes as pending before the producer may push more: its
     // hard-limit check must never see them in neither place.
-    pending_objects_.fetch_add(tail - head, std::memory_order_relaxed);
-    pending_bytes_.fetch_add(bytes - ring->bytes_seen, std::memory_order_relaxed);
-    ring->bytes_seen = bytes;
-    if (tail != head) {
-      // [RC2] release pairs with [RT2]: we are done reading these slots.
-      ring->head.store(tail, std::memory_order_release);
-    }
-    if (ring->orphaned) {
+    pending_objects_.fetch_add(seg.count, std::memory_order_relaxed);
+    pending_bytes_.fetch_add(bytes - list->bytes_seen, std::memory_order_relaxed);
+    list->bytes_seen = bytes;
+    list->mark_taken(seg.count);
+    if (list->orphaned) {
       // The owner exited (its last push preceded setting `orphaned` under
-      // the lock we hold), and we drained everything: free the ring.
-      *link = ring->next_ring;
-      free_ring_locked(ring);
+      // the lock we hold), and we drained everything: free the list.
+      *link = list->next_list;
+      free_list_locked(list);
       continue;
     }
-    link = &ring->next_ring;
+    link = &list->next_list;
   }
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
   if (overflow_count_.load(std::memory_order_relaxed) != 0) {
     overflow_lock_.lock();
-    rcu_head* node = overflow_head_;
+    rcu_head* first = overflow_head_;
+    rcu_head* last = overflow_tail_;
     overflow_head_ = overflow_tail_ = nullptr;
     const std::uint64_t overflow_bytes = overflow_bytes_.load(std::memory_order_relaxed);
     std::uint64_t n = 0;
-    for (rcu_head* p = node; p != nullptr; p = p->next) ++n;
-    // Pending first, then the overflow counts drop (as for the rings).
+    for (rcu_head* p = first; p != nullptr; p = p->next) ++n;
+    // Pending first, then the overflow counts drop (as for the lists).
     pending_objects_.fetch_add(n, std::memory_order_relaxed);
     pending_bytes_.fetch_add(overflow_bytes, std::memory_order_relaxed);
     overflow_count_.fetch_sub(n, std::memory_order_relaxed);
     overflow_bytes_.fetch_sub(overflow_bytes, std::memory_order_relaxed);
     overflow_lock_.unlock();
     into.bytes += overflow_bytes;
-    while (node != nullptr) {
-      rcu_head* next = node->next;
-      append(node);
-      node = next;
-    }
+    if (n != 0) into.append(first, last, n);
   }
   if (into.count != 0) {
     queued_.fetch_add(into.count, std::memory_order_relaxed);
@@ -289,14 +283,12 @@ bool reclaimer::collect(callback_batch& into) noexcept {
 bool reclaimer::has_queued_work() noexcept {
   if (overflow_count_.load(std::memory_order_relaxed) != 0) return true;
   bool any = false;
-  g_ring_lock.lock();
-  for (retire_ring* ring = g_rings; ring != nullptr && !any; ring = ring->next_ring) {
-    if (ring->owner != this) continue;
-    // [RC1] as in collect().
-    any = ring->tail.load(std::memory_order_acquire) != ring->head.load(std::memory_order_relaxed) ||
-          ring->orphaned;
+  g_list_lock.lock();
+  for (retire_list* list = g_lists; list != nullptr && !any; list = list->next_list) {
+    if (list->owner != this) continue;
+    any = list->has_untaken() || list->orphaned;
   }
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
   return any;
 }
 
@@ -405,14 +397,38 @@ bool reclaimer::above_soft_limit() const noexcept {
          (soft_bytes != 0 && pending_bytes_.load(std::memory_order_relaxed) >= soft_bytes);
 }
 
+// While retires stream in, starts grace periods at most once per
+// kGatherWindowNs: the callbacks of the window share one grace period, and
+// its membarrier (an interrupt on every CPU running a thread of the process,
+// the retiring threads included) is paid once per window, not once per few
+// retires.  Barriers, limits, pressure and shutdown do not wait for it.
+void reclaimer::pace_grace_periods() noexcept {
+  const std::int64_t since = monotonic_ns() - last_gp_start_ns_;
+  if (since < 0 || since >= kGatherWindowNs) return;
+  // [WK2] as in sleep_until_work(): a wake_worker() (barrier, stop, limits,
+  // pressure) ends the wait early.
+  const std::uint32_t wake = worker_wake_.load(std::memory_order_acquire);
+  const timespec left{0, static_cast<long>(kGatherWindowNs - since)};
+  futex_wait(worker_wake_, wake, &left);
+}
+
 void reclaimer::worker_main() noexcept {
   tls_is_worker = true;
+  // Timed waits of a few µs (pace_grace_periods) need a slack of less than
+  // the default 50 µs.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   std::uint64_t ticket_seen = barrier_done_.load(std::memory_order_relaxed);
   for (;;) {
     // [BR2] acquire pairs with [BR1]: a callback queued before the barrier
     // call is visible to the collect() below.
-    const std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
-    // At the hard limit, leave new work in the rings (their owners then
+    std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
+    // [WX3] relaxed here: only whether to skip the pause; the exit check
+    // below reads stop_ with acquire.
+    if (ticket == ticket_seen && !above_soft_limit() && !stop_.load(std::memory_order_relaxed)) {
+      pace_grace_periods();
+      ticket = barrier_requested_.load(std::memory_order_acquire);  // [BR2]
+    }
+    // At the hard limit, leave new work in the lists (their owners then
     // wait: the back-pressure) until what we hold is reclaimed.  With
     // nothing held, take work whatever the count: progress comes first.
     const bool at_hard = at_hard_limit() && !pending_.empty();
@@ -438,6 +454,7 @@ void reclaimer::worker_main() noexcept {
     if (!pending_.empty()) {
       // One grace period serves every pending batch; expedited above the
       // soft limit or under memory pressure.
+      last_gp_start_ns_ = monotonic_ns();
       gp_wait(pending_.back().cookie, above_soft_limit());
       while (!pending_.empty() && gp_poll(pending_.front().cookie)) {
         callback_batch done = pending_.front();
@@ -585,20 +602,20 @@ void reclaimer::shutdown() noexcept {
     // [WX2] acquire pairs with [WX1].
     while (worker_exited_.load(std::memory_order_acquire) == 0) futex_wait(worker_exited_, 0);
   }
-  // Rings of exited threads go now; live threads' rings stay theirs and are
+  // Lists of exited threads go now; live threads' lists stay theirs and are
   // freed at their exit; the last one frees this object.
-  g_ring_lock.lock();
-  for (retire_ring** link = &g_rings; *link != nullptr;) {
-    retire_ring* ring = *link;
-    if (ring->owner != this) {
-      link = &ring->next_ring;
+  g_list_lock.lock();
+  for (retire_list** link = &g_lists; *link != nullptr;) {
+    retire_list* list = *link;
+    if (list->owner != this) {
+      link = &list->next_list;
       continue;
     }
-    *link = ring->next_ring;
-    ring->next_ring = nullptr;
-    if (ring->orphaned) {
-      --rings_alive;
-      delete ring;
+    *link = list->next_list;
+    list->next_list = nullptr;
+    if (list->orphaned) {
+      --lists_alive;
+      delete list;
     }
   }
   for (reclaimer** link = &g_reclaimers; *link != nullptr; link = &(*link)->next_domain) {
@@ -608,31 +625,31 @@ void reclaimer::shutdown() noexcept {
     }
   }
   dead = true;
-  const bool free_now = rings_alive == 0;
-  g_ring_lock.unlock();
+  const bool free_now = lists_alive == 0;
+  g_list_lock.unlock();
   if (free_now) delete this;
 }
 
 // ---- Thread exit, fork, domain creation --------------------------------------
 
 void reclaim_thread_exit() noexcept {
-  tls_last_ring = nullptr;
-  if (tls_rings == nullptr) return;
-  g_ring_lock.lock();
-  for (retire_ring* ring = tls_rings; ring != nullptr;) {
-    retire_ring* next = ring->next_of_thread;
-    if (ring->owner->dead) {
-      free_ring_locked(ring);  // the domain is gone and drained
+  tls_last_list = nullptr;
+  if (tls_lists == nullptr) return;
+  g_list_lock.lock();
+  for (retire_list* list = tls_lists; list != nullptr;) {
+    retire_list* next = list->next_of_thread;
+    if (list->owner->dead) {
+      free_list_locked(list);  // the domain is gone and drained
     } else {
-      // The worker runs what is left, then frees the ring.  Woken under the
-      // lock: once we release it the ring (and a dying domain) may go.
-      ring->orphaned = true;
-      ring->owner->wake_worker();
+      // The worker runs what is left, then frees the list.  Woken under the
+      // lock: once we release it the list (and a dying domain) may go.
+      list->orphaned = true;
+      list->owner->wake_worker();
     }
-    ring = next;
+    list = next;
   }
-  g_ring_lock.unlock();
-  tls_rings = nullptr;
+  g_list_lock.unlock();
+  tls_lists = nullptr;
 }
 
 void reclaimer::prepare_fork() noexcept { overflow_lock_.lock(); }
@@ -641,7 +658,7 @@ void reclaimer::parent_after_fork() noexcept { overflow_lock_.unlock(); }
 void reclaimer::child_after_fork() noexcept {
   // Only the forking thread exists.  The worker is gone: what it had
   // collected (pending_) is abandoned, leaked rather than run twice; what is
-  // still in rings runs in the child once a new worker starts.
+  // still in lists runs in the child once a new worker starts.
   new (&pending_) std::deque<callback_batch>();
   pending_objects_.store(0, std::memory_order_relaxed);
   pending_bytes_.store(0, std::memory_order_relaxed);
@@ -656,32 +673,32 @@ void reclaimer::child_after_fork() noexcept {
 }
 
 void reclaim_prepare_fork() noexcept {
-  g_ring_lock.lock();
+  g_list_lock.lock();
   for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->prepare_fork();
 }
 
 void reclaim_parent_after_fork() noexcept {
   for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->parent_after_fork();
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
 }
 
 void broadcast_memory_pressure() noexcept {
-  g_ring_lock.lock();
+  g_list_lock.lock();
   for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->note_pressure();
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
 }
 
 void reclaim_child_after_fork() noexcept {
   psi_child_after_fork();
-  g_ring_lock.reset_after_fork();
-  for (retire_ring* ring = g_rings; ring != nullptr; ring = ring->next_ring) {
+  g_list_lock.reset_after_fork();
+  for (retire_list* list = g_lists; list != nullptr; list = list->next_list) {
     bool mine = false;
-    for (retire_ring* r = tls_rings; r != nullptr; r = r->next_of_thread) mine |= (r == ring);
-    if (!mine) ring->orphaned = true;
+    for (retire_list* r = tls_lists; r != nullptr; r = r->next_of_thread) mine |= (r == list);
+    if (!mine) list->orphaned = true;
   }
   for (reclaimer* r = g_reclaimers; r != nullptr; r = r->next_domain) r->child_after_fork();
   // The next retire takes the slow path, which restarts the worker.
-  tls_last_ring = nullptr;
+  tls_last_list = nullptr;
 }
 
 reclaimer* new_reclaimer(rcu_domain& dom) noexcept {
@@ -689,22 +706,22 @@ reclaimer* new_reclaimer(rcu_domain& dom) noexcept {
   auto* r = new (std::nothrow) reclaimer(dom);
   if (r == nullptr) return nullptr;
   if (fence_mode()) r->worker_flags.store(kWorkerFenceMode, std::memory_order_relaxed);
-  g_ring_lock.lock();
+  g_list_lock.lock();
   r->next_domain = g_reclaimers;
   g_reclaimers = r;
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
   return r;
 }
 
 void delete_unpublished_reclaimer(reclaimer* r) noexcept {
-  g_ring_lock.lock();
+  g_list_lock.lock();
   for (reclaimer** link = &g_reclaimers; *link != nullptr; link = &(*link)->next_domain) {
     if (*link == r) {
       *link = r->next_domain;
       break;
     }
   }
-  g_ring_lock.unlock();
+  g_list_lock.unlock();
   delete r;
 }
 

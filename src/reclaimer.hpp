@@ -1,21 +1,21 @@
 // src/reclaimer.hpp — a domain's deferred reclamation: per-thread retire
-// rings, a worker thread, grace-period-tagged batches, rcu_barrier.
+// lists, a worker thread, grace-period-tagged batches, rcu_barrier.
 //
-// Flow: a retiring thread pushes into its ring for the domain
-// (grace/detail/retire_ring.hpp).  The worker empties all rings into a batch,
+// Flow: a retiring thread pushes into its list for the domain
+// (grace/detail/retire_list.hpp).  The worker empties all lists into a batch,
 // tags it with a cookie taken *after* it saw the nodes (so the grace period
 // it waits for began after every retire in the batch), waits for the newest
 // batch's grace period (one grace period serves every pending batch), and
 // runs the callbacks in order.  No fixed sleeps: the worker sleeps only when
 // there is nothing at all to do, and a push wakes it.
 //
-// Memory bound: each thread can have at most kRingSize nodes in its ring; a
-// full ring makes the producer wait for the worker (outside a read-side
+// Memory bound: each thread can have at most kThreadBacklog nodes in its list; a
+// full list makes the producer wait for the worker (outside a read-side
 // section) or spill into the domain's overflow list (inside one, where
 // waiting could deadlock).  The worker collects while no grace period is
-// running, so pending <= rings + one batch per grace period.
+// running, so pending <= lists + one batch per grace period.
 //
-// Progress: pushes are wait-free until the ring is full; the worker is
+// Progress: pushes are wait-free until the list is full; the worker is
 // blocking.  rcu_barrier() blocks.
 #pragma once
 
@@ -24,7 +24,7 @@
 #include <functional>
 
 #include "futex.hpp"
-#include "grace/detail/retire_ring.hpp"
+#include "grace/detail/retire_list.hpp"
 #include "grace/rcu.hpp"
 #include "grace/reclaim.hpp"
 
@@ -37,6 +37,13 @@ struct callback_batch {
   std::uint64_t count = 0;
   std::uint64_t bytes = 0;
   std::uint64_t barrier_ticket = 0;  // barriers satisfied once this batch ran
+
+  // Appends the list first..last (linked through next, last->next null).
+  void append(rcu_head* first, rcu_head* last, std::uint64_t n) noexcept {
+    if (tail != nullptr) tail->next = first; else head = first;
+    tail = last;
+    count += n;
+  }
 };
 
 // A registered shrinker: a node of the domain's RCU-protected list.
@@ -53,18 +60,18 @@ class reclaimer {
   reclaimer(const reclaimer&) = delete;
   reclaimer& operator=(const reclaimer&) = delete;
 
-  // The calling thread's ring for this domain (created on first use).
-  // Returns null only if the ring cannot be allocated.
-  retire_ring* ring_for_this_thread() noexcept;
+  // The calling thread's list for this domain (created on first use).
+  // Returns null only if the list cannot be allocated.
+  retire_list* list_for_this_thread() noexcept;
 
-  // Enqueues where a ring push failed (full, or no ring).
-  void push_slow(retire_ring* ring, rcu_head* node, std::uint64_t size) noexcept;
+  // Enqueues where a list push failed (full, or no list).
+  void push_slow(retire_list* list, rcu_head* node, std::uint64_t size) noexcept;
 
   // rcu_barrier(): returns once every callback queued before the call ran.
   // With a deadline, gives up then and returns false.
   bool barrier(const timespec* deadline) noexcept;
 
-  // The domain's destructor: barrier, then stop the worker, release rings.
+  // The domain's destructor: barrier, then stop the worker, release lists.
   void shutdown() noexcept;
 
   void wake_worker() noexcept;
@@ -87,7 +94,7 @@ class reclaimer {
   void add_shrinker(shrinker_node* node) noexcept;
   void remove_shrinker(shrinker_node* node) noexcept;
 
-  // Flag word read by every push (see retire_ring.hpp).
+  // Flag word read by every push (see retire_list.hpp).
   atomic<std::uint32_t> worker_flags{0};
 
   // Fork support (all domains are on one global list).
@@ -95,11 +102,11 @@ class reclaimer {
   void parent_after_fork() noexcept;
   void child_after_fork() noexcept;
 
-  // Guarded by the global ring lock (src/reclaimer.cpp).
+  // Guarded by the global list lock (src/reclaimer.cpp).
   reclaimer* next_domain = nullptr;  // every reclaimer, for fork handling
-  std::uint64_t rings_alive = 0;     // rings that still point at us
+  std::uint64_t lists_alive = 0;     // lists that still point at us
   bool dead = false;                 // the domain was destroyed
-  // End of fields guarded by the global ring lock.
+  // End of fields guarded by the global list lock.
 
  private:
   void worker_main() noexcept;
@@ -113,6 +120,7 @@ class reclaimer {
   void invoke(callback_batch& batch) noexcept;
   void sleep_until_work() noexcept;
   void finish_barriers(std::uint64_t ticket) noexcept;
+  void pace_grace_periods() noexcept;
 
   rcu_domain& domain_;
 
@@ -131,7 +139,7 @@ class reclaimer {
   atomic<std::uint32_t> worker_wake_{0};
   atomic<bool> stop_{false};
 
-  // Overflow list (pushes that could not wait for ring space), guarded by
+  // Overflow list (pushes that could not wait for list space), guarded by
   // overflow_lock_.
   futex_mutex overflow_lock_;
   rcu_head* overflow_head_ = nullptr;
@@ -151,6 +159,11 @@ class reclaimer {
 
   // Worker-private.
   std::deque<callback_batch> pending_;
+  // When the worker last started waiting for a grace period (CLOCK_MONOTONIC).
+  std::int64_t last_gp_start_ns_ = 0;
+  // At most one grace period per window while retires stream in (a fraction
+  // of the retire-to-free latency target of 100 µs; see pace_grace_periods).
+  static constexpr std::int64_t kGatherWindowNs = 20'000;
 
   // Limits (relaxed: independent settings, read once per worker iteration).
   atomic<std::uint64_t> soft_objects_{reclaim_limits{}.soft_objects};

@@ -28,7 +28,7 @@ bool readers_quiescent(std::uint64_t seq, std::uint64_t seq_bits, bool check_sta
 std::size_t registered_reader_count() noexcept;
 
 // Makes sure the calling thread's exit runs grace's cleanup (reader
-// unregistration, orphaning of its retire rings).  Idempotent.
+// unregistration, orphaning of its retire lists).  Idempotent.
 void arm_thread_exit_hook() noexcept;
 
 // Installs pthread_atfork handlers and the thread-exit key; called once from

@@ -28,7 +28,7 @@ std::vector<gb_payload*> alloc_batch(const gb_impl& impl, std::size_t n) {
 
 void run_retire_enqueue(context& ctx) {
   collector col("retire_enqueue");
-  // Batches stay below grace's ring size (4096) and are drained (barrier,
+  // Batches stay below grace's per-thread backlog (4096) and are drained (barrier,
   // untimed) between batches: this is the enqueue cost, not back-pressure.
   // The first retire of a batch finds the reclamation worker idle and may
   // pay for waking it (a futex wake: µs on a VM); it is timed apart, so

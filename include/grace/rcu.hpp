@@ -25,7 +25,7 @@
 // Costs (membarrier flavor, x86-64; docs/performance.md has the numbers):
 //   lock()+unlock()            9 instructions inline (x86-64, g++), no fence, no call
 //   rcu_synchronize()          one membarrier(2) and a scan of the readers
-//   retire()/rcu_retire()      a push into a thread-local ring (rcu_retire
+//   retire()/rcu_retire()      a push into a thread-local list (rcu_retire
 //                              also allocates a small node)
 //
 // Threads need no registration: a thread registers on its first lock() and
@@ -49,7 +49,7 @@
 #include <utility>
 
 #include "grace/detail/reader.hpp"
-#include "grace/detail/retire_ring.hpp"
+#include "grace/detail/retire_list.hpp"
 #include "grace/rcu_ptr.hpp"
 
 namespace grace {
@@ -106,19 +106,19 @@ extern rcu_domain g_default_domain;
 inline rcu_domain& rcu_default_domain() noexcept { return detail::g_default_domain; }
 
 namespace detail {
-// call_rcu()'s inline fast path: a push into this thread's ring for dom.
+// call_rcu()'s inline fast path: a push into this thread's list for dom.
 // `size` is the bytes the callback will free (0 if unknown), for byte limits.
 inline void enqueue_callback(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept {
-  retire_ring* ring = tls_last_ring;
-  if (ring != nullptr && ring->owner == dom.reclaim_state_if_any() && ring->try_push(node, size))
+  retire_list* list = tls_last_list;
+  if (list != nullptr && list->owner == dom.reclaim_state_if_any() && list->try_push(node, size))
       [[likely]] {
     // [RT3] compiler barrier, then a relaxed flag load: the store->load order
     // between [RT1] and this load is supplied by the worker's heavy barrier
     // [RC3] before it sleeps; in fence mode the flag is never zero and
     // retire_notify_slow() fences.
     compiler_fence();
-    if (ring->worker_flags->load(std::memory_order_relaxed) != 0) [[unlikely]] {
-      retire_notify_slow(*ring);
+    if (list->worker_flags->load(std::memory_order_relaxed) != 0) [[unlikely]] {
+      retire_notify_slow(*list);
     }
     return;
   }

@@ -4,12 +4,12 @@
 // Bounded memory.  Each domain counts the objects (and, for rcu_obj_base and
 // rcu_retire, the bytes: sizeof(T)) retired but not yet reclaimed.  Above the
 // soft limit its worker runs expedited grace periods.  At the hard limit the
-// worker stops taking new work from the retiring threads' rings until it has
-// reclaimed what it holds; a retiring thread whose ring is full then waits
+// worker stops taking new work from the retiring threads' lists until it has
+// reclaimed what it holds; a retiring thread whose list is full then waits
 // (outside a read-side section) or spills into an overflow list (inside one:
 // waiting there could deadlock).  So the worker's backlog (rcu_stats().pending)
-// stays below  hard limit + threads x kRingSize,  and the objects retired but
-// not yet freed below  hard limit + 2 x threads x kRingSize  (kRingSize =
+// stays below  hard limit + threads x kThreadBacklog,  and the objects retired but
+// not yet freed below  hard limit + 2 x threads x kThreadBacklog  (kThreadBacklog =
 // 4096 per retiring thread), plus whatever readers retire while inside
 // sections (the documented overshoot).  Defaults: soft 8 Ki, hard 32 Ki
 // objects, no byte limits: one flooding thread stays under 41 Ki objects.
@@ -50,7 +50,7 @@ struct reclaim_limits {
 // Sets the domain's limits.  Takes effect at the worker's next batch.  A hard
 // limit below the soft one is raised to it.  Hard limits of 0 (objects and
 // bytes both) mean "unbounded", liburcu's behaviour: a retiring thread whose
-// ring is full then never waits, and the backlog can grow without bound.
+// list is full then never waits, and the backlog can grow without bound.
 void set_reclaim_limits(rcu_domain& dom, const reclaim_limits& limits) noexcept;
 reclaim_limits get_reclaim_limits(rcu_domain& dom) noexcept;
 
@@ -75,7 +75,7 @@ struct rcu_domain_stats {
   std::uint64_t pending = 0;            // taken in, not yet run
   std::uint64_t peak_pending = 0;
   std::uint64_t pending_bytes = 0;
-  std::uint64_t overflowed = 0;         // retires that spilled (ring full inside a reader)
+  std::uint64_t overflowed = 0;         // retires that spilled (list full inside a reader)
   std::uint64_t hard_limit_hits = 0;    // times a retiring thread waited at the hard limit
   // Memory pressure.
   std::uint64_t memory_pressure_events = 0;  // PSI events and reclaim_now() calls

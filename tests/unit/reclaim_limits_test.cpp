@@ -3,7 +3,7 @@
 //
 // The flood: one thread retires as fast as it can while readers run with
 // sections long enough to make grace periods slow.  The oracle counts objects
-// allocated and not yet deleted (the true backlog, rings included).  With the
+// allocated and not yet deleted (the true backlog, retire lists included).  With the
 // default limits the backlog stays under 64 Ki; with the limits disabled the
 // same flood must exceed it (negative control: the bound is not an accident
 // of timing).  GRACE_FLOOD_SECONDS sets the duration (default 1; CI runs 10).
@@ -135,7 +135,7 @@ TEST(ReclaimLimits, ByteLimitBoundsBacklog) {
   const grace::rcu_domain_stats st = grace::rcu_stats(dom);
   std::printf("byte-limited flood: retired %ld, peak live %ld, hard-limit hits %llu\n", r.retired,
               r.peak_live, static_cast<unsigned long long>(st.hard_limit_hits));
-  // hard bytes / object size, plus one ring and one collection.
+  // hard bytes / object size, plus one backlog and one collection.
   const long bound = static_cast<long>(256 * 1024 / sizeof(flood_obj)) + 2 * 4096 + 1024;
   EXPECT_LT(r.peak_live, bound);
   EXPECT_EQ(st.pending_bytes, 0u);
@@ -146,7 +146,7 @@ TEST(ReclaimLimits, RetireInsideReaderAtHardLimitDoesNotDeadlock) {
   grace::set_reclaim_limits(dom, grace::reclaim_limits{16, 16, 0, 0});
   {
     std::scoped_lock guard(dom);
-    // Far more than a ring holds: the overflow list takes the excess.
+    // Far more than a thread's backlog: the overflow list takes the excess.
     for (int i = 0; i < 3 * 4096; ++i) (new flood_obj)->retire(std::default_delete<flood_obj>(), dom);
   }
   grace::rcu_barrier(dom);

@@ -1,5 +1,5 @@
 // tests/unit/reclaim_test.cpp — deferred reclamation: rcu_obj_base::retire,
-// rcu_retire, call_rcu, rcu_barrier, the worker thread, the per-thread ring
+// rcu_retire, call_rcu, rcu_barrier, the worker thread, the per-thread retire list
 // (back-pressure and overflow), user domains' destructors.
 //
 // Oracles: exact counts of callbacks run; a callback that checks, when it
@@ -129,7 +129,7 @@ TEST(CallRcu, RunsOnAWorkerThreadNotTheCaller) {
 
 TEST(CallRcu, FifoOrderFromOneThread) {
   // The worker runs one thread's callbacks in the order they were queued
-  // (less than a ring's worth: a full ring may spill, and spilled nodes
+  // (less than a backlog's worth: a full list may spill, and spilled nodes
   // have no order guarantee).
   struct seq_node {
     grace::rcu_head head;
@@ -137,7 +137,7 @@ TEST(CallRcu, FifoOrderFromOneThread) {
   };
   static std::vector<long> order;
   order.clear();
-  const long n = static_cast<long>(grace::detail::kRingSize) - 96;
+  const long n = static_cast<long>(grace::detail::kThreadBacklog) - 96;
   for (long i = 0; i < n; ++i) {
     auto* p = new seq_node;
     p->seq = i;
@@ -273,14 +273,14 @@ TEST(Reclaim, RetireInsideAReadSection) {
   EXPECT_EQ(freed.load(), 1);
 }
 
-// More than a ring's worth retired inside one section: the producer cannot
+// More than a backlog's worth retired inside one section: the producer cannot
 // wait for room (the worker waits for this very section), so the surplus
 // spills into the overflow list.  Counts stay exact.
-TEST(Reclaim, RingOverflowInsideASection) {
-  watchdog dog("RingOverflowInsideASection");
+TEST(Reclaim, BacklogOverflowInsideASection) {
+  watchdog dog("BacklogOverflowInsideASection");
   grace::rcu_domain dom;
   std::atomic<long> freed{0};
-  const long n = static_cast<long>(grace::detail::kRingSize) * 2 + 100;
+  const long n = static_cast<long>(grace::detail::kThreadBacklog) * 2 + 100;
   {
     std::scoped_lock g(dom);
     for (long i = 0; i < n; ++i) (new counted(&freed))->retire({}, dom);
@@ -293,13 +293,13 @@ TEST(Reclaim, RingOverflowInsideASection) {
   EXPECT_EQ(st.pending, 0u);
 }
 
-// Outside sections, a flood larger than the ring: the producer waits for the
+// Outside sections, a flood larger than the backlog: the producer waits for the
 // worker or spills (grace/reclaim.hpp decides which); nothing is lost.
 TEST(Reclaim, FloodLargerThanTheRing) {
   watchdog dog("FloodLargerThanTheRing");
   grace::rcu_domain dom;
   std::atomic<long> freed{0};
-  const long n = static_cast<long>(grace::detail::kRingSize) * 5;
+  const long n = static_cast<long>(grace::detail::kThreadBacklog) * 5;
   for (long i = 0; i < n; ++i) (new counted(&freed))->retire({}, dom);
   grace::rcu_barrier(dom);
   EXPECT_EQ(freed.load(), n);

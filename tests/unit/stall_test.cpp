@@ -92,7 +92,7 @@ TEST_F(StallTest, HardLimitReportsBlockingReaderAtOnce) {
   std::atomic<bool> inside{false};
   std::thread reader(hold_reader, std::chrono::milliseconds(500), std::ref(tid), std::ref(inside));
   while (!inside) std::this_thread::yield();
-  // More than a ring and the hard limit: this thread waits at the limit
+  // More than a backlog and the hard limit: this thread waits at the limit
   // until the reader leaves, and the hook must have fired by then.
   for (int i = 0; i < 3 * 4096; ++i) (new counted)->retire(std::default_delete<counted>(), dom);
   reader.join();
