@@ -894,6 +894,15 @@ class hash_map {
     const std::uint64_t start = t->cursor.fetch_add(Traits::kMigrateChunk, std::memory_order_relaxed);
     if (start < n) {
       const std::uint64_t end = start + Traits::kMigrateChunk < n ? start + Traits::kMigrateChunk : n;
+      // Each copy reads its element's hash, a cache miss: start the misses
+      // of the whole chunk at once so that they overlap.  (Unlocked relaxed
+      // loads: a hint only; a prefetch of a stale address is harmless.)
+      for (std::uint64_t i = start; i < end; ++i) {
+        for (const auto& s : t->buckets()[i].slot) {
+          const std::uint64_t e = s.load(std::memory_order_relaxed);
+          if (e != 0) __builtin_prefetch(&node_of(e)->hash);
+        }
+      }
       for (std::uint64_t i = start; i < end; ++i) {
         const int r = migrate_bucket(t, nt, i);
         if (r > 0) ++moved;
