@@ -229,32 +229,44 @@ struct alignas(64) bucket {
 static_assert(sizeof(bucket) == 64, "a bucket is one cache line");
 static_assert(sizeof(void*) == 8, "grace::hash_map packs pointers into 48 bits");
 
-// The hash the map uses: Fibonacci hashing of the user's hash x, one
-// 64x64->128 multiply p = x * 2^64/phi.  The bucket index is the top bits of
-// the low half (which depend on every bit of x), the tag the low 16 bits of
-// the high half (which do too).  The element stores both as one word h:
-// bits 16..63 of the low half, bits 0..15 of the high half; tables have at
-// most 2^48 buckets, so the index bits never reach the tag.
+// The hash the map uses: one 64x64->128 multiply of the user's hash x by
+// 2^64/phi (Fibonacci hashing), p = hi:lo.  The bucket index is the low bits
+// of the high half (hi = floor(x * 0.618...): every bit of x reaches it, and
+// consecutive keys land 0.618 buckets apart); the tag is the low 16 bits of
+// the low half (lo = x * C mod 2^64, whose low 16 bits depend on the low 16
+// bits of x only: keys that agree in their low 16 bits and share a bucket
+// share the tag, which costs a key compare, never a wrong answer).  This
+// split keeps the lookup at one multiply, one mask and no copies.  The
+// element stores h = hi << 16 | (lo & 0xffff): index hi & mask for tables up
+// to 2^48 buckets.
 struct hash_parts {
   std::uint64_t lo, hi;
 };
 inline hash_parts mix_parts(std::uint64_t x) noexcept {
+#if defined(__x86_64__) && !defined(GRACE_TSAN)
+  // One `mul`, written out: g++ 12 moves an unsigned __int128 product
+  // through spare registers (two extra instructions per lookup).
+  std::uint64_t lo, hi;
+  asm("mulq %3" : "=a"(lo), "=d"(hi) : "a"(x), "rm"(0x9e3779b97f4a7c15ULL) : "cc");
+  return {lo, hi};
+#else
   const unsigned __int128 p = static_cast<unsigned __int128>(x) * 0x9e3779b97f4a7c15ULL;
   return {static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(p >> 64)};
+#endif
 }
 inline std::uint64_t mix(std::uint64_t x) noexcept {
   const hash_parts p = mix_parts(x);
-  return (p.lo & ~std::uint64_t{0xffff}) | (p.hi & 0xffff);
+  return (p.hi << 16) | (p.lo & 0xffff);
 }
 
+// The tag of a mixed hash h (or of the low half lo: same low 16 bits).
 inline std::uint16_t tag_of(std::uint64_t h) noexcept {
   return static_cast<std::uint16_t>(h | 1);
 }
-// The index of h in a table of 2^bits buckets: h's top `bits` bits.  A grow
-// splits bucket j into the contiguous buckets [j << d, (j + 1) << d).
-inline std::uint64_t index_of(std::uint64_t h, unsigned bits) noexcept {
-  return bits == 0 ? 0 : h >> (64 - bits);
-}
+// The index-space hash: bucket j of a table with mask m holds the hashes h
+// with (index_hash(h) & m) == j.  A grow splits bucket j into the buckets
+// j + k * (m + 1) of the new table.
+inline std::uint64_t index_hash(std::uint64_t h) noexcept { return h >> 16; }
 
 inline std::size_t round_pow2(std::size_t n) noexcept {
   std::size_t p = 1;
@@ -267,11 +279,11 @@ inline std::size_t round_pow2(std::size_t n) noexcept {
 // straight from the table pointer.
 struct table {
   rcu_head head;  // for call_rcu() when the table is retired
-  // Immutable after construction.  2^bits buckets; shift6 = 58 - bits: the
-  // byte offset of h's bucket is (h >> shift6) & ~63.
-  std::uint64_t shift6 = 0;
+  // Immutable after construction.  off_mask = mask << 6: the byte offset
+  // of the bucket of hi (the high half of the product) is
+  // (hi << 6) & off_mask.
+  std::uint64_t off_mask = 0;
   std::uint64_t mask = 0;
-  unsigned bits = 0;
   // The resize target.  Written once (CAS from null, acq_rel [HM5]) by the
   // writer that starts the resize, and only while this table is current;
   // read by writers (help) and by lookups that meet a migrated bucket
@@ -319,10 +331,14 @@ struct table {
   const bucket* buckets() const noexcept {
     return reinterpret_cast<const bucket*>(reinterpret_cast<const char*>(this) + sizeof(table));
   }
-  // The bucket of hash h (or of its low half: the top bits are the same).
+  // The bucket of the mixed hash h.
   const bucket* bucket_of(std::uint64_t h) const noexcept {
+    return bucket_of_hi(index_hash(h));
+  }
+  // The bucket of the high half of the product (the lookup's form).
+  const bucket* bucket_of_hi(std::uint64_t hi) const noexcept {
     return reinterpret_cast<const bucket*>(reinterpret_cast<const char*>(this) + sizeof(table) +
-                                           ((h >> shift6) & ~std::uint64_t{63}));
+                                           ((hi << 6) & off_mask));
   }
   bucket* bucket_of(std::uint64_t h) noexcept {
     return const_cast<bucket*>(static_cast<const table*>(this)->bucket_of(h));
@@ -331,10 +347,7 @@ struct table {
   static void reclaim(rcu_head* h) noexcept { destroy(reinterpret_cast<table*>(h)); }
 
  private:
-  explicit table(std::size_t n) : mask(n - 1) {
-    while ((std::uint64_t{1} << bits) < n) ++bits;
-    shift6 = 58 - bits;
-  }
+  explicit table(std::size_t n) : off_mask((n - 1) << 6), mask(n - 1) {}
 };
 static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
 static_assert(std::is_standard_layout_v<rcu_head>);
@@ -526,7 +539,7 @@ class hash_map {
         j = 0;
       }
       if (j > t->mask) break;
-      visit_bucket(t, j, t->bits, j, [this](node* n) { erase(n->key); });
+      visit_bucket(t, j, t->mask, j, [this](node* n) { erase(n->key); });
     }
   }
 
@@ -598,7 +611,7 @@ class hash_map {
 #endif
     const table* t = cur_.load(std::memory_order_acquire);  // [HM5]
     for (std::uint64_t j = 0; j <= t->mask; ++j) {
-      visit_bucket(t, j, t->bits, j, [&f](const node* n) { f(n->key, n->value); });
+      visit_bucket(t, j, t->mask, j, [&f](const node* n) { f(n->key, n->value); });
     }
   }
 
@@ -638,8 +651,10 @@ class hash_map {
 #endif
     return (p << hm_detail::kTagBits) | hm_detail::tag_of(n->hash);
   }
-  static bool tag_matches(std::uint64_t v, std::uint16_t tag) noexcept {
-    return static_cast<std::uint16_t>(v) == tag;
+  // `probe`'s low 16 bits are the tag (the rest is ignored): a 64-bit probe
+  // lets the lookup use the product's register as is.
+  static bool tag_matches(std::uint64_t v, std::uint64_t probe) noexcept {
+    return static_cast<std::uint16_t>(v) == static_cast<std::uint16_t>(probe);
   }
 
   static std::size_t buckets_for(std::size_t n) noexcept {
@@ -653,21 +668,30 @@ class hash_map {
   // clears the slots it moved after setting M ([HM9], [HM10]), so a stale
   // copy is never matched once it could have been erased from the new table,
   // and a lookup that read a cleared slot sees M when it loads the link.
-  const node* lookup(const Key& key) const {
-    // mix(), in parts: the index from the low half, the tag from the high.
-    hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
-    const std::uint16_t tag = hm_detail::tag_of(h.hi);
+  [[gnu::always_inline]] const node* lookup(const Key& key) const {
+    // mix(), in parts: the index from the high half, the tag from the low.
+    const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
     // [HM5] acquire pairs with the release in finish_resize(): a reader
     // that sees a new table sees its buckets as migrated.
     const table* t = cur_.load(std::memory_order_acquire);
+    const bucket* const head = t->bucket_of_hi(h.hi);
+    if (const node* n = match_line(*head, h.lo | 1, key)) [[likely]] return n;
+    return lookup_rest(t, head, key);
+  }
+
+  // The rest of a lookup whose head bucket had no match: overflow lines and
+  // migrated buckets.  Out of line so that the inlined hit path stays small
+  // and keeps nothing for it (it recomputes the hash).
+  [[gnu::noinline]] const node* lookup_rest(const table* t, const bucket* head,
+                                            const Key& key) const {
+    const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
+    const std::uint64_t tag = h.lo | 1;  // tag_of(h.lo) in its low 16 bits
     for (;;) {
-      const bucket* const head = t->bucket_of(h.lo);
-      if (const node* n = match_line(*head, tag, key)) [[likely]] return n;
       // [HM3] acquire pairs with [HM4]/[HM9] and [HM1] on the link: M set
       // means the migration's copies in the next table are visible; an
       // overflow pointer means the line is initialized.  Loaded after the
-      // head's slots: if a slot load above returned a slot cleared by a
-      // migration ([HM10], released after [HM9]), this load sees M.
+      // head's slots: if a slot load returned a slot cleared by a migration
+      // ([HM10], released after [HM9]), this load sees M.
       std::uint64_t link = head->link.load(std::memory_order_acquire);
       if ((link & hm_detail::kMigrated) == 0) [[likely]] {
         if (link <= hm_detail::kLinkFlags) return nullptr;  // no overflow line
@@ -682,17 +706,14 @@ class hash_map {
       }
       // [HM5] acquire: M was set after next was published.
       t = t->next.load(std::memory_order_acquire);
-      h = rehash(key);  // (cold: the hit path keeps no copy of the hash)
+      head = t->bucket_of_hi(h.hi);
+      if (const node* n = match_line(*head, tag, key)) return n;
     }
-  }
-
-  [[gnu::noinline]] hm_detail::hash_parts rehash(const Key& key) const {
-    return hm_detail::mix_parts(hasher_(key));
   }
 
   // The 7 slots of one line, unrolled: on x86-64 a load, a 16-bit compare
   // and a branch per slot, then the key compare on a tag match.
-  [[gnu::always_inline]] const node* match_line(const bucket& b, std::uint16_t tag,
+  [[gnu::always_inline]] const node* match_line(const bucket& b, std::uint64_t tag,
                                                 const Key& key) const {
 #pragma GCC unroll 8
     for (int i = 0; i < hm_detail::kSlots; ++i) {
@@ -706,18 +727,18 @@ class hash_map {
     return nullptr;
   }
 
-  // Visits the elements e of table t, bucket j, with index_of(e.hash, fb) ==
-  // v (the top fb bits of the hash are v), following the bucket to the next
-  // table if it was migrated.  Requires fb >= t->bits and
-  // (v >> (fb - t->bits)) == j.  Each element is visited once: the sets
-  // (t, j, fb, v) explored partition the hash space, and a bucket is read
-  // either as migrated (then only its successors are read) or not (then only
-  // its own lines are).  Because a migration clears the slots
+  // Visits the elements e of table t, bucket j, with
+  // (index_hash(e.hash) & m) == v, following the bucket to the next table if
+  // it was migrated.  Requires m >= t->mask and (v & t->mask) == j.  Each
+  // element is visited once: the sets (t, j, m, v) explored partition the
+  // hash space, and a bucket is read either as migrated (then only its
+  // successors are read) or not (then only its own lines are).  Because a migration clears the slots
   // it moved, the bucket's entries are first copied out and then validated:
   // if M is still clear after the copy, no slot read returned a cleared slot
   // ([HM10] is released after [HM9]), so the copy is the bucket's contents.
   template <class F>
-  void visit_bucket(const table* t, std::uint64_t j, unsigned fb, std::uint64_t v, F&& f) const {
+  void visit_bucket(const table* t, std::uint64_t j, std::uint64_t m, std::uint64_t v,
+                    F&& f) const {
     const bucket* head = &t->buckets()[j];
     std::uint64_t link = head->link.load(std::memory_order_acquire);  // [HM3]
     if ((link & hm_detail::kMigrated) == 0) {
@@ -739,7 +760,7 @@ class hash_map {
         auto visit = [&](std::uint64_t e) {
           if (e == 0) return;
           node* n = node_of(e);
-          if (hm_detail::index_of(n->hash, fb) == v) f(n);
+          if ((hm_detail::index_hash(n->hash) & m) == v) f(n);
         };
         for (std::uint64_t e : local) visit(e);
         for (std::uint64_t e : more) visit(e);
@@ -747,11 +768,10 @@ class hash_map {
       }
     }
     const table* nt = t->next.load(std::memory_order_acquire);  // [HM5]
-    if (nt->bits >= fb) {  // v's elements are in buckets [v << d, (v + 1) << d)
-      const unsigned d = nt->bits - fb;
-      for (std::uint64_t k = v << d; k < (v + 1) << d; ++k) visit_bucket(nt, k, nt->bits, k, f);
+    if (nt->mask >= m) {
+      for (std::uint64_t k = v; k <= nt->mask; k += m + 1) visit_bucket(nt, k, nt->mask, k, f);
     } else {
-      visit_bucket(nt, v >> (fb - nt->bits), fb, v, f);
+      visit_bucket(nt, v & nt->mask, m, v, f);
     }
   }
 
