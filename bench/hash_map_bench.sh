@@ -1,27 +1,58 @@
 #!/usr/bin/env bash
-# bench/hash_map_bench.sh — builds bench/hash_map_bench.cpp against a built
-# libgrace and runs (1) the lookup/insert timings, (2) callgrind instruction
-# counts per lookup for grace::hash_map, cds_lfht and std::unordered_map.
-#   bench/hash_map_bench.sh [BUILD_DIR (default build/release)] [KEYS (default 1000000)]
+# bench/hash_map_bench.sh — instructions per hash-map lookup, counted by
+# callgrind, for grace::hash_map and each hash peer compiled into grace-bench
+# (cds_lfht, unordered_map under shared_mutex, tbb).  The timings live in
+# grace-bench (workloads hash_lookup, hash_mixed, hash_resize).
+#
+#   bench/hash_map_bench.sh [--bin PATH | --build DIR] [--keys N] [--lookups M]
+#
+# Runs `grace-bench hash_insn IMPL N M hit|miss` under callgrind once per
+# table and kind, collecting only inside the table's lookup loop
+# (gb_hash_lookups_IMPL: M lookups, each in its own read-side section, the
+# value read and checked), and prints instructions per lookup (the loop's
+# total / M; the loop's own overhead, about 5 instructions, is included, the
+# same for every table).  Defaults: build/release, N = 1000000, M = 100000.
+# Exit 77 (skip) when valgrind is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-build=${1:-build/release}
-keys=${2:-1000000}
-out=$build/hash_map_bench
-mkdir -p "$build"
-gcc -O2 -Wall -Wextra -Werror -c bench/hash_map_bench_lfht.c -o "$out-lfht.o" $(pkg-config --cflags liburcu-cds liburcu-memb)
-g++ -std=c++20 -O2 -DNDEBUG -Wall -Wextra -Werror -Iinclude bench/hash_map_bench.cpp "$out-lfht.o" \
-  -o "$out" -L"$build" -lgrace -Wl,-rpath,"$(pwd)/$build" \
-  $(pkg-config --libs liburcu-cds liburcu-memb) -pthread
-"$out" --keys "$keys"
-n=100000
-echo "# instructions per lookup (callgrind, $keys keys, $n hit lookups, each in its own section)"
-for impl in grace lfht umap; do
-  f=$(mktemp)
-  valgrind --tool=callgrind --callgrind-out-file="$f" --collect-atstart=no \
-    --toggle-collect="*lookup_loop_$impl*" "$out" --insn "$impl" --keys "$keys" --lookups "$n" \
-    >/dev/null 2>&1
-  ir=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  rm -f "$f"
-  printf '%-8s %6.1f instructions/lookup\n' "$impl" "$(echo "$ir / $n" | bc -l)"
+
+bin=""
+build=build/release
+keys=1000000
+lookups=100000
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) bin=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --keys) keys=$2; shift 2 ;;
+    --lookups) lookups=$2; shift 2 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "hash_map_bench: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+[[ -n $bin ]] || bin=$build/bench/grace-bench
+[[ -x $bin ]] || { echo "hash_map_bench: no grace-bench at $bin (build the grace-bench target)" >&2; exit 2; }
+command -v valgrind >/dev/null 2>&1 || { echo "hash_map_bench: valgrind not found; skipped" >&2; exit 77; }
+
+impls="grace cds_lfht unordered_map tbb"
+work=$(mktemp -d "${TMPDIR:-/tmp}/grace-hash-insn.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "instructions per lookup (callgrind; $keys keys, $lookups lookups, each in its own section)"
+printf '%-16s %10s %10s\n' impl hit miss
+for impl in $impls; do
+  row=()
+  for kind in hit miss; do
+    f=$work/$impl.$kind
+    if ! env -u GRACE_FLAVOR valgrind --tool=callgrind --callgrind-out-file="$f" --collect-atstart=no \
+         --toggle-collect="gb_hash_lookups_$impl" "$bin" hash_insn "$impl" "$keys" "$lookups" "$kind" \
+         >"$work/log" 2>&1; then
+      if grep -q "not compiled in" "$work/log"; then row=(); break; fi
+      cat "$work/log" >&2
+      exit 1
+    fi
+    ir=$(sed -n 's/^totals: //p' "$f" | awk '{print $1}')
+    row+=("$(awk -v a="$ir" -v n="$lookups" 'BEGIN { printf "%.1f", a / n }')")
+  done
+  [[ ${#row[@]} -eq 2 ]] && printf '%-16s %10s %10s\n' "$impl" "${row[0]}" "${row[1]}"
 done

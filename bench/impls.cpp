@@ -2,6 +2,8 @@
 // whose library was not found at build time is left out, and said so.
 #include "impls.hpp"
 
+#include "hash_impls.hpp"
+
 namespace gb {
 
 const std::vector<const gb_impl*>& compiled_impls() {
@@ -50,7 +52,14 @@ std::string peers_description() {
 #ifdef GRACE_BENCH_URCU_VERSION
   s += " (liburcu " GRACE_BENCH_URCU_VERSION ")";
 #endif
-  const auto skipped = skipped_impls();
+  s += "; hash maps:";
+  for (const gb_hash_impl* i : hash_impls()) {
+    if (std::string(i->name) == "grace") continue;
+    s += ' ';
+    s += i->name;
+  }
+  auto skipped = skipped_impls();
+  for (auto& k : skipped_hash_impls()) skipped.push_back(k);
   if (!skipped.empty()) {
     s += "; skipped:";
     for (const auto& k : skipped) s += " " + k + ";";

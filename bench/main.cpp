@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "hash_impls.hpp"
 #include "impls.hpp"
 #include "plot.hpp"
 #include "report.hpp"
 #include "urcu_cli.hpp"
+#include "urcu_hash_cli.hpp"
 #include "util.hpp"
 #include "workload.hpp"
 
@@ -24,9 +26,13 @@ void usage(std::FILE* out) {
                "       grace-bench --list\n"
                "       grace-bench urcu NR_READERS NR_WRITERS DURATION [-d DELAY] [-c READ_LOOPS]\n"
                "                   [-e WRITE_LOOPS] [-b BATCH] [--retire] [--impl NAME]\n"
+               "       grace-bench urcu_hash NR_READERS NR_WRITERS DURATION [-A] [-h INIT] [-m MIN]\n"
+               "                   [-n MAX] [-u|-s] [-M POOL] [-N POOL] [-k PREFILL] [--impl NAME,...]\n"
+               "       grace-bench hash_insn IMPL KEYS LOOKUPS hit|miss   (for callgrind)\n"
                "  --quick   whole run under a minute (CI smoke); default: full run, under 10 minutes\n"
                "  --impl    grace is always included; peers: liburcu liburcu_qsbr liburcu_mb\n"
-               "            ck_epoch shared_mutex (those compiled in)\n");
+               "            ck_epoch shared_mutex (those compiled in); hash workloads: cds_lfht\n"
+               "            unordered_map tbb\n");
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -50,6 +56,12 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "urcu") == 0) return gb::urcu_main(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "urcu_hash") == 0) {
+    return gb::urcu_hash_main(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "hash_insn") == 0) {
+    return gb::hash_insn_main(argc - 1, argv + 1);
+  }
   gb::options opt;
   bool rounds_given = false;
   std::string csv, json, plot_dir;
@@ -94,6 +106,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  opt.only_impls = only_impls;
   gb::report rep;
   std::vector<gb::chart> charts;
   gb::context ctx{opt, {}, rep, charts};
@@ -106,6 +119,7 @@ int main(int argc, char** argv) {
   for (const auto& m : only_impls) {
     bool found = false;
     for (const gb_impl* impl : ctx.impls) found |= m == impl->name;
+    for (const gb_hash_impl* impl : gb::hash_impls()) found |= m == impl->name;
     if (!found) std::fprintf(stderr, "grace-bench: '%s' is not compiled in: skipped\n", m.c_str());
   }
 

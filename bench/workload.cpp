@@ -21,6 +21,9 @@ const std::vector<workload>& all_workloads() {
       {"flood", "one thread retires flat out beside a reader: pending objects, RSS", run_flood},
       {"stalled_reader", "a reader parks 1 s while an updater retires", run_stalled_reader},
       {"mixed", "test_urcu: readers and a writer (synchronize or retire)", run_mixed},
+      {"hash_lookup", "hash map lookups (hits, misses) by key count: grace::hash_map and peers", run_hash_lookup},
+      {"hash_mixed", "hash map ops/s, 0/10/50/100 % updates, 1 and 2 threads", run_hash_mixed},
+      {"hash_resize", "hash map grow and shrink: ns per insert/erase, lookup latency meanwhile", run_hash_resize},
   };
   return list;
 }
@@ -33,8 +36,8 @@ std::vector<const gb_impl*> context::with(unsigned caps) const {
   return out;
 }
 
-collector::entry& collector::slot(const gb_impl& impl, int threads, const std::string& metric) {
-  key k{impl.name, threads, metric};
+collector::entry& collector::slot(const std::string& impl, int threads, const std::string& metric) {
+  key k{impl, threads, metric};
   auto it = entries_.find(k);
   if (it == entries_.end()) {
     order_.push_back(k);
@@ -43,14 +46,14 @@ collector::entry& collector::slot(const gb_impl& impl, int threads, const std::s
   return it->second;
 }
 
-void collector::value(const gb_impl& impl, int threads, const std::string& metric,
+void collector::value(const std::string& impl, int threads, const std::string& metric,
                       const std::string& unit, double v) {
   entry& e = slot(impl, threads, metric);
   e.unit = unit;
   e.values.push_back(v);
 }
 
-void collector::samples(const gb_impl& impl, int threads, const std::string& prefix,
+void collector::samples(const std::string& impl, int threads, const std::string& prefix,
                         const std::string& unit, const std::vector<double>& v) {
   entry& e = slot(impl, threads, prefix);
   e.unit = unit;

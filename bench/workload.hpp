@@ -23,6 +23,7 @@ namespace gb {
 struct options {
   bool quick = false;
   int rounds = 5;
+  std::vector<std::string> only_impls;  // --impl (empty: all); grace always runs
 };
 
 struct context {
@@ -46,9 +47,17 @@ class collector {
 
   // One round's value of a scalar metric.
   void value(const gb_impl& impl, int threads, const std::string& metric, const std::string& unit,
-             double v);
+             double v) {
+    value(impl.name, threads, metric, unit, v);
+  }
+  void value(const std::string& impl, int threads, const std::string& metric,
+             const std::string& unit, double v);
   // One round's latency samples; flush() reports <prefix>_p50, _p99, _max.
   void samples(const gb_impl& impl, int threads, const std::string& prefix,
+               const std::string& unit, const std::vector<double>& v) {
+    samples(impl.name, threads, prefix, unit, v);
+  }
+  void samples(const std::string& impl, int threads, const std::string& prefix,
                const std::string& unit, const std::vector<double>& v);
   // Pooled samples (for charts); empty if none.
   std::vector<double> pooled(const std::string& impl, int threads, const std::string& prefix) const;
@@ -65,7 +74,7 @@ class collector {
   std::string workload_;
   std::vector<key> order_;
   std::map<key, entry> entries_;
-  entry& slot(const gb_impl& impl, int threads, const std::string& metric);
+  entry& slot(const std::string& impl, int threads, const std::string& metric);
 };
 
 // The workloads, in the order a full run takes them.
@@ -88,5 +97,8 @@ void run_barrier_latency(context&);
 void run_flood(context&);
 void run_stalled_reader(context&);
 void run_mixed(context&);
+void run_hash_lookup(context&);
+void run_hash_mixed(context&);
+void run_hash_resize(context&);
 
 }  // namespace gb
