@@ -176,8 +176,17 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_RECLAIM)
 #define GRACE_HASH_MAP_BROKEN_RECLAIM 0
 #endif
+// The second negative control defines this to 1: a migration clears the
+// moved slots BEFORE it sets M (and pauses in between), the order [HM9] /
+// [HM10] forbid, so a lookup can read a cleared slot, then a link without M,
+// and miss a key present throughout (A.1).
+#if !defined(GRACE_HASH_MAP_BROKEN_CLEAR_ORDER)
+#define GRACE_HASH_MAP_BROKEN_CLEAR_ORDER 0
+#endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
+#elif GRACE_HASH_MAP_BROKEN_CLEAR_ORDER
+#define GRACE_HASH_MAP_ABI hm_broken_clear_order
 #else
 #define GRACE_HASH_MAP_ABI hm_v1
 #endif
@@ -973,6 +982,14 @@ class hash_map {
     // bucket again, I2), so that no lookup matches a stale copy once an
     // update in nt could have erased and retired it.
     g.link |= hm_detail::kMigrated;
+#if GRACE_HASH_MAP_BROKEN_CLEAR_ORDER
+    // Deliberately wrong (negative control): clear first, pause, then M.
+    for_each_slot_locked(*g.b, g.link, [](slot_t& s) {
+      s.store(0, std::memory_order_relaxed);
+      return true;
+    });
+    for (int spin = 0; spin < 2000; ++spin) detail::cpu_relax();
+#endif
     // [HM9] release pairs with [HM3] in lookups and iteration and with
     // lock_home(): all that see M find every entry in nt.
     g.b->link.store(g.link, std::memory_order_release);
