@@ -687,6 +687,9 @@ class hash_map {
     const table* t = cur_.load(std::memory_order_acquire);
     const bucket* const head = t->bucket_of_hi(h.hi);
     if (const node* n = match_line(*head, h.lo | 1, key)) [[likely]] return n;
+    // [HM3] as in lookup_rest(): the common miss (no overflow line, M clear;
+    // L may be set by a writer) ends here without the call.
+    if (head->link.load(std::memory_order_acquire) <= hm_detail::kLocked) return nullptr;
     return lookup_rest(t, head, key);
   }
 
