@@ -595,7 +595,7 @@ class hash_map {
   // key's value, or null.  Precondition: the caller is inside a read-side
   // section (checked builds abort with a message otherwise); the pointer is
   // valid until that section ends.  No copy, no lock.
-  const T* find(const Key& key) const noexcept {
+  [[gnu::always_inline]] const T* find(const Key& key) const noexcept {
 #if GRACE_CHECKED
     if (detail::read_nesting() == 0) {
       std::fputs(
