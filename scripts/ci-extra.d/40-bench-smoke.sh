@@ -4,7 +4,7 @@
 # exact header and every workload for grace and liburcu (the hash_* workloads:
 # grace and cds_lfht); then checks that the liburcu-compatible command lines
 # print SUMMARY lines in test_urcu's and test_urcu_hash's formats.
-# Takes about 75 s on 2 cores (the hash workloads about 30 s of it).
+# Takes about 60 s on 2 cores (the hash workloads and urcu_hash about 38 s of it).
 # GRACE_BENCH_BIN overrides the binary (default: the release preset's).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
