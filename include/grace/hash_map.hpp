@@ -450,6 +450,10 @@ class hash_map {
   using bucket = hm_detail::bucket;
   using table = hm_detail::table;
   using slot_t = detail::atomic<std::uint64_t>;
+  // How lookup() hands the key to its out-of-line rest: by value when that is
+  // a register copy, so that the caller's key never has to live in memory.
+  using key_arg = std::conditional_t<std::is_trivially_copyable_v<Key> && sizeof(Key) <= 16, Key,
+                                     const Key&>;
 
   struct node : rcu_head {
     std::uint64_t hash;
@@ -697,7 +701,7 @@ class hash_map {
   // migrated buckets.  Out of line so that the inlined hit path stays small
   // and keeps nothing for it (it recomputes the hash).
   [[gnu::noinline]] const node* lookup_rest(const table* t, const bucket* head,
-                                            const Key& key) const {
+                                            key_arg key) const {
     const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
     const std::uint64_t tag = h.lo | 1;  // tag_of(h.lo) in its low 16 bits
     for (;;) {
