@@ -358,6 +358,9 @@ void reclaimer::finish_barriers(std::uint64_t ticket) noexcept {
 }
 
 void reclaimer::sleep_until_work() noexcept {
+  // Out of work: the next retire is not part of a stream, and its grace
+  // period starts without pacing.
+  last_gp_start_ns_ = 0;
   worker_flags.fetch_or(kWorkerSleeping, std::memory_order_relaxed);
   // [WK2] acquire pairs with [WK1].
   const std::uint32_t wake = worker_wake_.load(std::memory_order_acquire);
@@ -402,12 +405,19 @@ bool reclaimer::above_soft_limit() const noexcept {
 // its membarrier (an interrupt on every CPU running a thread of the process,
 // the retiring threads included) is paid once per window, not once per few
 // retires.  Barriers, limits, pressure and shutdown do not wait for it.
-void reclaimer::pace_grace_periods() noexcept {
+void reclaimer::pace_grace_periods(std::uint64_t ticket_seen) noexcept {
   const std::int64_t since = monotonic_ns() - last_gp_start_ns_;
   if (since < 0 || since >= kGatherWindowNs) return;
-  // [WK2] as in sleep_until_work(): a wake_worker() (barrier, stop, limits,
-  // pressure) ends the wait early.
+  // [WK2] as in sleep_until_work(), loaded before the checks below: a
+  // wake_worker() after them changes the word, and the wait returns at once;
+  // one before them is seen by them.
   const std::uint32_t wake = worker_wake_.load(std::memory_order_acquire);
+  // [BR2] as in worker_main(); stop_ relaxed: only whether to skip the wait
+  // (the exit check reads it with [WX3]).
+  if (barrier_requested_.load(std::memory_order_acquire) != ticket_seen || above_soft_limit() ||
+      stop_.load(std::memory_order_relaxed)) {
+    return;
+  }
   const timespec left{0, static_cast<long>(kGatherWindowNs - since)};
   futex_wait(worker_wake_, wake, &left);
 }
@@ -419,15 +429,10 @@ void reclaimer::worker_main() noexcept {
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   std::uint64_t ticket_seen = barrier_done_.load(std::memory_order_relaxed);
   for (;;) {
+    pace_grace_periods(ticket_seen);
     // [BR2] acquire pairs with [BR1]: a callback queued before the barrier
     // call is visible to the collect() below.
-    std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
-    // [WX3] relaxed here: only whether to skip the pause; the exit check
-    // below reads stop_ with acquire.
-    if (ticket == ticket_seen && !above_soft_limit() && !stop_.load(std::memory_order_relaxed)) {
-      pace_grace_periods();
-      ticket = barrier_requested_.load(std::memory_order_acquire);  // [BR2]
-    }
+    const std::uint64_t ticket = barrier_requested_.load(std::memory_order_acquire);
     // At the hard limit, leave new work in the lists (their owners then
     // wait: the back-pressure) until what we hold is reclaimed.  With
     // nothing held, take work whatever the count: progress comes first.

@@ -120,7 +120,7 @@ class reclaimer {
   void invoke(callback_batch& batch) noexcept;
   void sleep_until_work() noexcept;
   void finish_barriers(std::uint64_t ticket) noexcept;
-  void pace_grace_periods() noexcept;
+  void pace_grace_periods(std::uint64_t ticket_seen) noexcept;
 
   rcu_domain& domain_;
 
