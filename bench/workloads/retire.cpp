@@ -33,11 +33,13 @@ void run_retire_enqueue(context& ctx) {
   // The first retire of a batch finds the reclamation worker idle and may
   // pay for waking it (a futex wake: µs on a VM); it is timed apart, so
   // ns_per_retire (the mean over the whole batch) splits into the steady
-  // per-retire cost and the wake.
+  // per-retire cost and the wake.  batch_steady_p50 is the median over
+  // batches of the steady per-retire cost.
   constexpr std::size_t kBatch = 1000;
   const int batches = ctx.pick(10, 40);
   for (int round = 0; round < ctx.opt.rounds; ++round) {
     for (const gb_impl* impl : ctx.with(GB_CAP_RETIRE)) {
+      std::vector<double> per_batch;  // steady ns per retire, one value per batch
       on_thread(*impl, [&] {
         std::int64_t first = 0;
         std::int64_t rest = 0;
@@ -51,6 +53,7 @@ void run_retire_enqueue(context& ctx) {
           const std::int64_t t2 = now_ns();
           first += t1 - t0;
           rest += t2 - t1;
+          per_batch.push_back(static_cast<double>(t2 - t1) / static_cast<double>(kBatch - 1));
           impl->barrier();
         }
         col.value(*impl, 1, "ns_per_retire", "ns",
@@ -60,6 +63,9 @@ void run_retire_enqueue(context& ctx) {
         col.value(*impl, 1, "first_retire_ns", "ns",
                   static_cast<double>(first) / static_cast<double>(batches));
       });
+      // The distribution over batches: its p50 is the median steady cost,
+      // robust to the batches that an interrupt or a grace period's IPI hit.
+      col.samples(*impl, 1, "batch_steady", "ns", per_batch);
     }
   }
   col.flush(ctx.rep);
