@@ -113,6 +113,18 @@ void call_rcu_slow(rcu_head* node, rcu_domain& dom, std::uint64_t size) noexcept
 
 void retire_notify_slow(retire_list& list) noexcept { list.owner->notify_after_push(); }
 
+void retire_ask_for_room(retire_list& list) noexcept { list.owner->end_pacing(); }
+
+void reclaimer::end_pacing() noexcept {
+  // Relaxed: a stale `false` costs at most the rest of the window (the
+  // producer asks again on its next push); the exchange lets one producer
+  // per wait make the syscall.
+  if (pacing_.load(std::memory_order_relaxed) &&
+      pacing_.exchange(false, std::memory_order_relaxed)) {
+    wake_worker();
+  }
+}
+
 void reclaimer::notify_after_push() noexcept {
   std::uint32_t flags = worker_flags.load(std::memory_order_relaxed);
   if ((flags & kWorkerFenceMode) != 0) {
@@ -419,7 +431,11 @@ void reclaimer::pace_grace_periods(std::uint64_t ticket_seen) noexcept {
     return;
   }
   const timespec left{0, static_cast<long>(kGatherWindowNs - since)};
+  // Relaxed: see end_pacing().  A producer that clears it bumps worker_wake_
+  // afterwards, which ends this wait (or makes it return at once).
+  pacing_.store(true, std::memory_order_relaxed);
   futex_wait(worker_wake_, wake, &left);
+  pacing_.store(false, std::memory_order_relaxed);
 }
 
 void reclaimer::worker_main() noexcept {

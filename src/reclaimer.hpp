@@ -75,6 +75,8 @@ class reclaimer {
   void shutdown() noexcept;
 
   void wake_worker() noexcept;
+  // A producer's list is over half full: end a pacing wait now.
+  void end_pacing() noexcept;
   void wake_if_sleeping() noexcept;
   // After a push: wakes a sleeping worker (and fences in the fence flavor).
   void notify_after_push() noexcept;
@@ -137,6 +139,8 @@ class reclaimer {
 
   // Bumped to wake the worker; the worker sleeps on it.
   atomic<std::uint32_t> worker_wake_{0};
+  // True while the worker waits in pace_grace_periods().
+  atomic<bool> pacing_{false};
   atomic<bool> stop_{false};
 
   // Overflow list (pushes that could not wait for list space), guarded by
@@ -161,6 +165,7 @@ class reclaimer {
   std::deque<callback_batch> pending_;
   // When the worker last started waiting for a grace period (CLOCK_MONOTONIC).
   std::int64_t last_gp_start_ns_ = 0;
+
   // At most one grace period per window while retires stream in (a fraction
   // of the retire-to-free latency target of 100 µs; see pace_grace_periods).
   static constexpr std::int64_t kGatherWindowNs = 20'000;

@@ -39,6 +39,10 @@ namespace detail {
 
 class reclaimer;
 
+struct retire_list;
+// Ends the worker's pacing wait early (src/reclaimer.cpp).
+void retire_ask_for_room(retire_list& list) noexcept;
+
 // Nodes a thread may have queued that the worker has not taken yet.
 inline constexpr std::size_t kThreadBacklog = 4096;
 
@@ -86,11 +90,17 @@ struct alignas(64) retire_list {
   // The node's `next` links it to the previous push (newest first); the node
   // was being written anyway (its callback), so a push touches no other
   // shared cache line than `top`.
+  //
+  // Past half the backlog each push re-reads `taken` and, while the backlog
+  // stays above half, asks the worker to stop pacing (retire_ask_for_room):
+  // a fast producer gets its nodes taken before its list fills and spills.
   bool try_push(rcu_head* node, std::uint64_t size) noexcept {
     const std::uint64_t n = pushed_local;
-    if (n - taken_cached >= kThreadBacklog || !linkable(node)) [[unlikely]] {
+    if (n - taken_cached >= kThreadBacklog / 2 || !linkable(node)) [[unlikely]] {
+      if (!linkable(node)) return false;
       taken_cached = taken.load(std::memory_order_relaxed);
-      if (n - taken_cached >= kThreadBacklog || !linkable(node)) return false;
+      if (n - taken_cached >= kThreadBacklog) return false;
+      if (n - taken_cached >= kThreadBacklog / 2) retire_ask_for_room(*this);
     }
     node->next = newest_local;
     newest_local = node;
