@@ -50,7 +50,7 @@ struct alignas(64) retire_list {
   // Producer-private: only the owning thread reads or writes these.
   rcu_head* newest_local = nullptr;  // the last node pushed
   std::uint64_t pushed_local = 0;    // nodes pushed so far
-  std::uint64_t taken_cached = 0;    // last `taken` seen; refreshed when full
+  std::uint64_t taken_cached = 0;    // last `taken` seen; refreshed past half the backlog
   std::uint64_t bytes_local = 0;     // mirrors bytes
   reclaimer* owner = nullptr;        // the domain state this list feeds
   // The domain worker's flag word (see kWorkerSleeping below).
