@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli_args.hpp"
 #include "hash_impls.hpp"
 #include "impls.hpp"
 #include "plot.hpp"
@@ -33,16 +33,6 @@ void usage(std::FILE* out) {
                "  --impl    grace is always included; peers: liburcu liburcu_qsbr liburcu_mb\n"
                "            ck_epoch shared_mutex (those compiled in); hash workloads: cds_lfht\n"
                "            unordered_map tbb\n");
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -79,8 +69,8 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") {
       opt.rounds = std::max(1, std::atoi(next().c_str()));
       rounds_given = true;
-    } else if (a == "--workload") for (auto& w : split(next())) only_workloads.push_back(w);
-    else if (a == "--impl") for (auto& m : split(next())) only_impls.push_back(m);
+    } else if (a == "--workload") for (auto& w : gb::split(next())) only_workloads.push_back(w);
+    else if (a == "--impl") for (auto& m : gb::split(next())) only_impls.push_back(m);
     else if (a == "--csv") csv = next();
     else if (a == "--json") json = next();
     else if (a == "--plot") plot_dir = next();

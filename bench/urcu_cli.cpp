@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli_args.hpp"
 #include "impls.hpp"
 #include "urcu_cli.hpp"
 #include "urcu_test.hpp"
@@ -23,14 +24,6 @@ void usage() {
                "  liburcu's test_urcu); -b BATCH frees in batches of BATCH with one synchronize\n"
                "  each (test_urcu_gc); --retire retires each old version instead (call_rcu).\n"
                "  NAME: grace (default), liburcu, liburcu_qsbr, liburcu_mb, ck_epoch, shared_mutex\n");
-}
-
-bool parse_u64(const char* s, std::uint64_t* out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (end == s || *end != '\0') return false;
-  *out = v;
-  return true;
 }
 
 }  // namespace

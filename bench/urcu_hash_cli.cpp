@@ -35,11 +35,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli_args.hpp"
 #include "hash_impls.hpp"
 #include "util.hpp"
 
@@ -55,14 +55,6 @@ void usage() {
                "  liburcu's test_urcu_hash (rw test); DURATION in seconds.  NAME: grace (default),\n"
                "  cds_lfht, cds_lfht_qsbr, unordered_map, tbb (those compiled in); each runs in\n"
                "  turn and prints a SUMMARY line.\n");
-}
-
-bool parse_u64(const char* s, std::uint64_t* out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (end == s || *end != '\0') return false;
-  *out = v;
-  return true;
 }
 
 struct params {
@@ -161,16 +153,6 @@ int run_one(const gb_hash_impl& impl, const params& p) {
     return 1;
   }
   return 0;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 }  // namespace
