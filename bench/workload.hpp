@@ -77,6 +77,25 @@ class collector {
   entry& slot(const std::string& impl, int threads, const std::string& metric);
 };
 
+// A chart series from flushed results: for each x in xs, the value of
+// `workload`'s metric metric_of(x) for `impl` (with `threads` threads, or any
+// thread count when threads < 0).
+template <class X, class MetricOf>
+series series_of(const report& rep, const std::string& workload, const std::string& impl,
+                 const std::vector<X>& xs, MetricOf metric_of, int threads = -1) {
+  series s{impl, {}};
+  for (const X& x : xs) {
+    const std::string metric = metric_of(x);
+    for (const result& r : rep.results()) {
+      if (r.workload == workload && r.impl == impl && r.metric == metric &&
+          (threads < 0 || r.threads == threads)) {
+        s.pts.emplace_back(static_cast<double>(x), r.value);
+      }
+    }
+  }
+  return s;
+}
+
 // The workloads, in the order a full run takes them.
 struct workload {
   const char* name;

@@ -173,16 +173,8 @@ void run_hash_lookup(context& ctx) {
   c.ylabel = "ns per lookup";
   c.logx = true;
   for (const gb_hash_impl* impl : impls) {
-    series sr{impl->name, {}};
-    for (std::size_t n : sizes) {
-      for (const result& r : ctx.rep.results()) {
-        if (r.workload == "hash_lookup" && r.impl == impl->name &&
-            r.metric == "hit_ns_" + count_label(n)) {
-          sr.pts.emplace_back(static_cast<double>(n), r.value);
-        }
-      }
-    }
-    c.data.push_back(std::move(sr));
+    c.data.push_back(series_of(ctx.rep, "hash_lookup", impl->name, sizes,
+                               [](std::size_t n) { return "hit_ns_" + count_label(n); }));
   }
   ctx.charts.push_back(std::move(c));
 }
@@ -253,16 +245,9 @@ void run_hash_mixed(context& ctx) {
     c.ylabel = "operations/s (all threads)";
     c.logy = true;
     for (const gb_hash_impl* impl : impls) {
-      series sr{impl->name, {}};
-      for (unsigned pct : percents) {
-        for (const result& r : ctx.rep.results()) {
-          if (r.workload == "hash_mixed" && r.impl == impl->name && r.threads == nthreads &&
-              r.metric == "ops_per_s_" + std::to_string(pct) + "pct_updates") {
-            sr.pts.emplace_back(static_cast<double>(pct), r.value);
-          }
-        }
-      }
-      c.data.push_back(std::move(sr));
+      c.data.push_back(series_of(
+          ctx.rep, "hash_mixed", impl->name, percents,
+          [](unsigned pct) { return "ops_per_s_" + std::to_string(pct) + "pct_updates"; }, nthreads));
     }
     ctx.charts.push_back(std::move(c));
   }

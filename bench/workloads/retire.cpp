@@ -107,16 +107,9 @@ void run_retire_throughput(context& ctx) {
   c.ylabel = "objects/s";
   c.logx = c.logy = true;
   for (const gb_impl* impl : ctx.with(GB_CAP_RETIRE)) {
-    series s{impl->name, {}};
-    for (std::size_t b : sizes) {
-      for (const result& r : ctx.rep.results()) {
-        if (r.workload == "retire_throughput" && r.impl == impl->name &&
-            r.metric == "objects_per_s_batch_" + std::to_string(b)) {
-          s.pts.emplace_back(static_cast<double>(b), r.value);
-        }
-      }
-    }
-    c.data.push_back(std::move(s));
+    c.data.push_back(series_of(ctx.rep, "retire_throughput", impl->name, sizes, [](std::size_t b) {
+      return "objects_per_s_batch_" + std::to_string(b);
+    }));
   }
   ctx.charts.push_back(std::move(c));
 }
