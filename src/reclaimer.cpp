@@ -178,7 +178,9 @@ void reclaimer::push_slow(retire_list* list, rcu_head* node, std::uint64_t size)
     wake_worker();
     // Refresh (relaxed, see retire_list::taken): the worker may have taken
     // nodes since our try_push.
-    const bool full = list->pushed_local - list->taken.load(std::memory_order_relaxed) >= kThreadBacklog;
+    const std::uint64_t backlog =
+        list->pushed_local - list->taken.load(std::memory_order_relaxed);
+    const bool full = backlog >= kThreadBacklog;
     if (full && at_hard_limit()) {
       // While memory is pinned at the limit, the grace period reports the
       // readers blocking it at once (a stall warning), and is told so now.

@@ -92,15 +92,16 @@ struct alignas(64) retire_list {
   // shared cache line than `top`.
   //
   // Past half the backlog each push re-reads `taken` and, while the backlog
-  // stays above half, asks the worker to stop pacing (retire_ask_for_room):
+  // stays above half (full included), asks the worker to stop pacing
+  // (retire_ask_for_room):
   // a fast producer gets its nodes taken before its list fills and spills.
   bool try_push(rcu_head* node, std::uint64_t size) noexcept {
     const std::uint64_t n = pushed_local;
     if (n - taken_cached >= kThreadBacklog / 2 || !linkable(node)) [[unlikely]] {
       if (!linkable(node)) return false;
       taken_cached = taken.load(std::memory_order_relaxed);
-      if (n - taken_cached >= kThreadBacklog) return false;
       if (n - taken_cached >= kThreadBacklog / 2) retire_ask_for_room(*this);
+      if (n - taken_cached >= kThreadBacklog) return false;
     }
     node->next = newest_local;
     newest_local = node;
@@ -125,7 +126,9 @@ struct alignas(64) retire_list {
   };
 
   // Nodes pushed and not yet taken, as far as the worker can tell.  Relaxed:
-  // a hint ("is there work?"); take() reads top with [RC1].
+  // take() reads top with [RC1] before touching a node; the worker's decision
+  // to sleep is ordered by the heavy barrier [RC3] against the producer's
+  // [RT3], not by this load.
   bool has_untaken() const noexcept {
     return untaken(top.load(std::memory_order_relaxed)) != 0;
   }
