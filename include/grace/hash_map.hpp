@@ -1,13 +1,16 @@
 // grace/hash_map.hpp — an RCU-protected, resizable hash map with wait-free
-// lookups (docs/design/hash_map.md is the design document).
+// lookups and lock-free updates (docs/design/hash_map.md is the design
+// document).
 //
 // Overview
 //   grace::hash_map<Key, T> maps keys to values for read-mostly workloads
 //   (routing tables, caches, connection tables).  Lookups take no lock and
 //   write no shared memory: they run inside a read-side section of the map's
-//   rcu_domain.  Updates lock only the one bucket they change.  Replaced and
-//   erased elements are handed to grace's deferred reclamation (call_rcu) and
-//   freed only after every reader that could see them has left its section.
+//   rcu_domain.  Updates take no lock either: each is one compare-and-swap on
+//   one slot (plus, while a resize runs, a share of the migration).
+//   Replaced and erased elements are handed to grace's deferred reclamation
+//   (call_rcu) and freed only after every reader that could see them has
+//   left its section.
 //
 //     grace::hash_map<std::uint64_t, route> routes;
 //     routes.insert(key, r);                     // any thread
@@ -24,22 +27,51 @@
 //           lookup goes from the table pointer to a slot in one address.
 //   bucket (64 bytes, one cache line):
 //     +-------------------------------+-----------------------------------+
-//     | link: overflow* | M | L       | slot[0..6]: element* (48) | tag (16)|
+//     | link: overflow* | M | F       | slot[0..6]: element* (48) | tag (16)|
 //     +-------------------------------+-----------------------------------+
-//       L (bit 0)  writer lock of this bucket and its overflow chain
+//       F (bit 0)  frozen: a migration has begun; no line is appended
 //       M (bit 1)  migrated: the bucket's contents live in table->next now
-//                  (and its slots were cleared, see [HM9]/[HM10])
-//       overflow*  first overflow node (same layout; its link is just "next")
-//   slot:  0 = empty; else the element's address shifted left by 16
-//          (x86-64/AArch64 user addresses fit in 48 bits; checked builds
-//          assert it) and a 16-bit tag of its hash in the low bits (bit 0
-//          forced to 1, so an empty slot never matches).  A lookup compares
-//          the tag (one 16-bit compare) before touching the element.
+//       overflow*  next overflow line (same layout; its link is next* | F)
+//   slot:  the element's address shifted left by 16 (x86-64/AArch64 user
+//          addresses fit in 48 bits; checked builds assert it), and in the
+//          low 16 bits a tag: bits 2..15 of the hash, then
+//            bit 1  OPEN: not frozen by a migration
+//            bit 0  LIVE: the element is in the map (clear: a tombstone)
+//          An empty slot is OPEN with no element (2); a frozen empty slot is
+//          0.  A lookup compares the slot's low 16 bits with the key's tag
+//          with OPEN and LIVE set (one 16-bit compare on x86-64), so empty
+//          slots, tombstones and frozen slots never match on the hit path.
 //   hash:  Fibonacci hashing: the user's hash times 2^64/phi (one 64x64->128
 //          multiply); the bucket is the low bits of the high half, the tag
 //          the low 16 bits of the low half (see mix_parts()).
 //   element: rcu_head, the 64-bit mixed hash, Key, T — allocated separately
 //          and never modified after it is published (replace = new element).
+//
+// Updates: claims.  Within one table a slot, once it holds a key's element,
+// belongs to that key for good: erase leaves a tombstone (LIVE cleared, the
+// element kept so that its key can still be compared), and a later insert of
+// the same key revives that slot.  Every update walks the key's bucket and
+// its overflow lines in order and stops at the first slot that is empty or
+// holds the key; it claims an empty one with one CAS.  So all updates of a
+// key meet at the same slot and serialize on its CAS: concurrent insert(k)
+// calls cannot both succeed.  A full chain gets a new line by one CAS on the
+// last line's link.  Tombstones are dropped by the next resize, which frees
+// their elements (through call_rcu); erases start one (a same-size rehash if
+// need be) when there are more tombstones than buckets.
+//
+// Resizing: freeze, copy, mark.  Migrating bucket b of table t into t->next
+// (any thread may do it, and several may do it at once):
+//   1. set F on b's link [HM11], then clear OPEN in every slot and set F on
+//      every overflow link, in chain order [HM12]: from then on every CAS of
+//      an update on b fails, and b's contents are immutable;
+//   2. copy every live entry into next (a claim there: copies of one key by
+//      several helpers meet at one slot; a slot already holding the key means
+//      done);
+//   3. set M on b's link [HM9]; the thread whose fetch_or set it counts the
+//      bucket, and the one that counts the last publishes next as the
+//      current table [HM7] and retires t.
+// An update that meets a frozen slot or link migrates that bucket itself,
+// then goes on in next: no update waits for another thread.
 //
 // Ordering guarantees (in the style of liburcu's rculfhash, A..G).  "Lookup"
 // is find(), get(), contains(); "present throughout" means inserted before
@@ -59,9 +91,9 @@
 //       (unless k was inserted again).
 //   D.1 A lookup concurrent with insert_or_assign(k) replacing a value
 //       returns the old or the new element, never nothing: a replace swaps
-//       one slot with one store.
-//   E.1 Updates of one key are linearizable: they serialize on the key's
-//       bucket lock.  Concurrent insert(k) calls: exactly one returns true.
+//       one slot with one CAS.
+//   E.1 Updates of one key are linearizable: they serialize on the CAS of
+//       the key's slot.  Concurrent insert(k) calls: exactly one returns true.
 //   F.1 Iteration (for_each) inside one read-side section visits every
 //       element present throughout it exactly once, visits no element twice,
 //       and may or may not visit elements inserted or erased meanwhile.  A key
@@ -73,77 +105,75 @@
 //   No ordering is given between lookups of DIFFERENT keys (a reader may see
 //   a later insert of k1 and miss an earlier insert of k2, as with rculfhash).
 //
-// Why A.1 and the reclamation hold with the M check off the hit path
-//   Tag and pointer share one slot word, so a slot is read with one acquire
-//   load [HM2] and published with one release store [HM1] (insert, replace,
-//   erase's 0, migration's copy).  A migration of bucket b (under b's lock):
-//   copies every entry into the next table ([HM1] under the target's lock),
-//   then sets M with a release store of b's link [HM9], then clears b's
-//   slots and its overflow lines' slots with release stores of 0 [HM10],
-//   then unlocks [HM4].  A lookup scans b's slots and returns on a match
-//   WITHOUT reading the link; only when nothing matched does it load the
-//   link (acquire [HM3]), and after an overflow scan it loads it again.
-//   * A key present throughout the lookup, in b: its slot holds its entry
-//     until the migration clears it.  If the lookup's [HM2] load returned the
-//     entry, it is found.  If it returned 0, that 0 is an [HM10] store,
-//     released after [HM9]: the lookup's later [HM3] load sees M, follows
-//     next (acquire [HM5]) and finds the copy made before [HM9].
-//   * No stale match after an erase in the new table: an update of k after
-//     b migrated locked b, saw M ([HM4] acquire) and so happens after [HM10].
-//     A lookup that started after that update (or after the grace period of
-//     its retire began, [RD1]) reads b's slots as 0 (coherence: nothing
-//     writes b again, I2) and so cannot return the retired element.  A
-//     lookup that read the slot before [HM10] is inside a section that began
-//     before the retire's grace period: the element outlives it (B.2).
-//   * Iteration copies a bucket's entries out, then re-loads the link
-//     [HM3]: M still clear means none of the copied slots was an [HM10] 0,
-//     so the copy is the bucket's contents (F.1); M set means it follows next
-//     instead and visits nothing from b.
+// Why A.1 holds with the M check off the hit path
+//   A lookup scans the head bucket's slots and returns on a match without
+//   reading the link; frozen entries do not match (OPEN clear), so a slot
+//   that matched was not yet frozen when read, and the entry was in the map
+//   then.  Only when nothing matched does it load the link (acquire [HM3]):
+//   * no flag: no slot it read was frozen (a frozen value is released after
+//     F is set, [HM11] then [HM12], and the slot load is an acquire [HM2]):
+//     the scan saw the bucket as it was, a key present throughout included.
+//   * M: the copies in next are visible ([HM9] release after them); it looks
+//     there ([HM5]).
+//   * F without M: the bucket is authoritative still (no update of its keys
+//     happens in next before M), so it scans the chain again accepting frozen
+//     live entries.  Memory safety: an element can be erased in next only
+//     after M; this lookup read the link before M, so its section began
+//     before any such erase's grace period.
+//   Iteration copies a bucket's live entries (frozen or not) out, then
+//   re-loads the link: M still clear means the copy is the bucket's contents
+//   (F.1); M set means it discards the copy and follows next.
 //
 // Progress
 //   Lookups and iteration: wait-free.  A lookup reads one table header, one
 //   bucket line (plus its overflow chain, rare) and the matching elements; a
 //   lookup that meets a migrated bucket follows to the next table (at most
-//   once per resize that completes during the lookup).  No lock, no RMW, no
+//   once per resize that completes during the lookup); one that meets a
+//   bucket being frozen scans its chain once more.  No lock, no RMW, no
 //   store to shared memory; never blocked by a writer or a resize.  A hit in
 //   the head bucket does not look at the link word at all.  x86-64, g++ 12,
 //   a hit in slot 0: mul, table load, shl, and, or, lea, then per slot a
-//   load, a 16-bit compare and a branch, then shr and the key compare: 15
-//   instructions; 29.4 per lookup on average among 1M keys with a read-side
-//   section around each and the benchmark's loop (bench/hash_map_bench.sh).
-//   Updates: BLOCKING, per bucket.  insert/erase/insert_or_assign take the
-//   spin lock of the key's bucket for a few instructions (no allocation and no
-//   call into user code under it, except Key's equality, and the allocation
-//   of an overflow line when a bucket is full).  They are not lock-free: a
-//   writer preempted inside its bucket stalls writers of that bucket (never
-//   readers).  The issue asked for lock-free updates; this is the documented
-//   departure (docs/design/hash_map.md explains why).
+//   load, a 16-bit compare and a branch, then shr and the key compare.
+//   Updates: lock-free.  A CAS fails only because another update of the
+//   same slot succeeded or a migration froze it; a frozen bucket is migrated
+//   by whichever update meets it (bounded work: the bucket's chain), so no
+//   update waits for a preempted thread.  insert/erase/insert_or_assign make
+//   one CAS in the common case; an update also migrates one chunk of buckets
+//   (Traits::kMigrateChunk) while a resize runs.
 //   Resize: incremental, no thread of its own.  A writer that pushes the load
-//   past a threshold allocates the new table; then every update first
-//   migrates a chunk of buckets (Traits::kMigrateChunk) before doing its own
-//   work.  The update that migrates the last bucket publishes the new table
-//   and retires the old one through call_rcu.  Grows at > 2 elements per
-//   bucket on average (to a table sized for 1 per bucket: 4x), shrinks below
-//   1/2 (never below reserve()).
+//   past a threshold allocates the new table; updates migrate chunks of
+//   buckets (claimed with a cursor, swept again until every bucket is marked,
+//   so a helper preempted mid-chunk delays nothing).  The update that marks
+//   the last bucket publishes the new table and retires the old one through
+//   call_rcu.  Grows at > 2 elements per bucket on average (to a table sized
+//   for 1 per bucket: 4x), shrinks below 1/2 (never below reserve()), and
+//   rehashes at the same size when tombstones outnumber buckets.
 //
 // Memory overhead per element (beyond sizeof(Key) + sizeof(T)): the element
 //   header (16-byte rcu_head + 8-byte hash, plus malloc's rounding) and
 //   64 / load bytes of bucket, with a load between 1/2 and 2 after a resize:
 //   32-128 bytes (lookup speed bought with memory: a lower load means fewer
 //   slots compared per hit).  ~56-152 bytes in all, plus overflow lines
-//   (rare at these loads).  During a resize, both tables exist.
+//   (rare at these loads).  Erased elements stay allocated as tombstones
+//   until the next resize: at most one per bucket on average, so erase-heavy
+//   maps hold up to that many extra elements (and T's destructor runs that
+//   much later; it runs at the latest when the map is destroyed).  During a
+//   resize, both tables exist.
 //
 // Allocation failure: insert()/insert_or_assign() allocate the element
-//   first, and an overflow line under the bucket lock; if either throws,
-//   std::bad_alloc propagates and the map is unchanged.  A resize whose table
-//   allocation fails is skipped (retried by the next update that crosses the
-//   threshold); a migration step whose overflow allocation fails is rolled
-//   back and retried later by a sweep.  reserve() throws std::bad_alloc.
+//   first, and an overflow line when the key's chain is full; if either
+//   throws, std::bad_alloc propagates and the map is unchanged.  A resize
+//   whose table allocation fails is skipped (retried by the next update that
+//   crosses the threshold).  A migration step that needs an overflow line in
+//   the new table and cannot get one leaves the bucket frozen (lookups still
+//   find its keys; later updates finish it); an update that must finish it
+//   first (insert, insert_or_assign, erase of a key in that bucket) throws
+//   std::bad_alloc with the map unchanged.  reserve() throws std::bad_alloc.
 //
 // Threads and domains: all operations take a read-side section of the map's
-// domain (writers too: it protects the tables they traverse).  They may be
-// called inside the caller's own read-side section (sections nest), but never
-// while holding a lock that a grace period could wait for.
+// domain (writers too: it protects the tables and elements they traverse).
+// They may be called inside the caller's own read-side section (sections
+// nest), but never while holding a lock that a grace period could wait for.
 //
 // Destruction: the destructor frees everything immediately.  Precondition: no
 // operation runs concurrently, and no reader still uses a pointer from find()
@@ -176,19 +206,19 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_RECLAIM)
 #define GRACE_HASH_MAP_BROKEN_RECLAIM 0
 #endif
-// The second negative control defines this to 1: a migration clears the
-// moved slots BEFORE it sets M (and pauses in between), the order [HM9] /
-// [HM10] forbid, so a lookup can read a cleared slot, then a link without M,
-// and miss a key present throughout (A.1).
-#if !defined(GRACE_HASH_MAP_BROKEN_CLEAR_ORDER)
-#define GRACE_HASH_MAP_BROKEN_CLEAR_ORDER 0
+// The second negative control defines this to 1: a migration sets M BEFORE it
+// copies the bucket's entries (and pauses in between), the order [HM9]
+// forbids, so a lookup can follow M into the next table before the copies
+// are there and miss a key present throughout (A.1).
+#if !defined(GRACE_HASH_MAP_BROKEN_EARLY_MARK)
+#define GRACE_HASH_MAP_BROKEN_EARLY_MARK 0
 #endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
-#elif GRACE_HASH_MAP_BROKEN_CLEAR_ORDER
-#define GRACE_HASH_MAP_ABI hm_broken_clear_order
+#elif GRACE_HASH_MAP_BROKEN_EARLY_MARK
+#define GRACE_HASH_MAP_ABI hm_broken_early_mark
 #else
-#define GRACE_HASH_MAP_ABI hm_v1
+#define GRACE_HASH_MAP_ABI hm_v2
 #endif
 
 namespace grace {
@@ -214,32 +244,44 @@ inline namespace GRACE_HASH_MAP_ABI {
 namespace hm_detail {
 
 inline constexpr int kSlots = 7;
-inline constexpr std::uint64_t kLocked = 1;    // L
-inline constexpr std::uint64_t kMigrated = 2;  // M
+// Link flags.
+inline constexpr std::uint64_t kFrozen = 1;    // F
+inline constexpr std::uint64_t kMigrated = 2;  // M (head buckets only)
 inline constexpr std::uint64_t kLinkFlags = 63;
-// A slot holds (element address << 16) | tag, or 0 (empty).  The tag is 16
-// bits of the mixed hash with bit 0 forced to 1, so an empty slot never
-// matches; a lookup compares the slot's low 16 bits (one 16-bit compare on
-// x86-64) and shifts the address out only on a match.
+// Slot bits (see the file comment).
+inline constexpr std::uint64_t kLive = 1;
+inline constexpr std::uint64_t kOpen = 2;
+inline constexpr std::uint64_t kEmpty = kOpen;     // open, no element
+inline constexpr std::uint64_t kFrozenEmpty = 0;   // frozen, no element
 inline constexpr int kTagBits = 16;
 inline constexpr std::uint64_t kAddrLimit = std::uint64_t{1} << 48;
 
+inline bool is_open(std::uint64_t v) noexcept { return (v & kOpen) != 0; }
+inline bool is_live(std::uint64_t v) noexcept { return (v & kLive) != 0; }
+inline bool has_element(std::uint64_t v) noexcept { return (v >> kTagBits) != 0; }
+
 // One cache line: a bucket or an overflow line.
 struct alignas(64) bucket {
-  // Head bucket: overflow* | M | L.  Overflow line: next overflow* (no flags).
-  //   writers: the holder of the head bucket's L bit (CAS to take L; release
-  //            stores to publish a new overflow line, set M [HM9], drop L).
-  //   readers: lookups and iteration, acquire [HM3].
+  // Head bucket: next line* | M | F.  Overflow line: next line* | F.
+  //   writers: updates append a line (CAS from a null pointer, [HM1]);
+  //            migrations set F [HM11] and M [HM9] with fetch_or.
+  //   readers: lookups, iteration and updates, acquire [HM3].
   detail::atomic<std::uint64_t> link{0};
-  // (element* << 16) | tag, or 0.
-  //   writers: the holder of the head bucket's L bit, release [HM1]; a
-  //            migration clears them after setting M, release [HM10].
-  //   readers: lookups, acquire [HM2].
+  // (element* << 16) | tag | OPEN | LIVE, a tombstone, kEmpty or kFrozenEmpty.
+  //   writers: updates, CAS [HM1]; migrations clear OPEN, fetch_and [HM12].
+  //   readers: lookups and updates, acquire [HM2].
   detail::atomic<std::uint64_t> slot[kSlots];
+
+  bucket() noexcept {
+    for (auto& s : slot) s.store(kEmpty, std::memory_order_relaxed);  // unpublished yet
+  }
 };
 static_assert(sizeof(bucket) == 64, "a bucket is one cache line");
 static_assert(sizeof(void*) == 8, "grace::hash_map packs pointers into 48 bits");
 
+inline bucket* line_of(std::uint64_t link) noexcept {
+  return reinterpret_cast<bucket*>(link & ~kLinkFlags);
+}
 // The hash the map uses: one 64x64->128 multiply of the user's hash x by
 // 2^64/phi (Fibonacci hashing), p = hi:lo.  The bucket index is the low bits
 // of the high half (hi = floor(x * 0.618...): every bit of x reaches it, and
@@ -270,9 +312,10 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {
   return (p.hi << 16) | (p.lo & 0xffff);
 }
 
-// The tag of a mixed hash h (or of the low half lo: same low 16 bits).
+// The tag of a mixed hash h (or of the low half lo: same low 16 bits), as an
+// open live slot holds it.
 inline std::uint16_t tag_of(std::uint64_t h) noexcept {
-  return static_cast<std::uint16_t>(h | 1);
+  return static_cast<std::uint16_t>(h | kOpen | kLive);
 }
 // The index-space hash: bucket j of a table with mask m holds the hashes h
 // with (index_hash(h) & m) == j.  A grow splits bucket j into the buckets
@@ -295,20 +338,18 @@ struct table {
   // (hi << 6) & off_mask.
   std::uint64_t off_mask = 0;
   std::uint64_t mask = 0;
-  // The resize target.  Written once (CAS from null, acq_rel [HM5]) by the
+  // The resize target.  Written once (CAS from null, acq_rel [HM8]) by the
   // writer that starts the resize, and only while this table is current;
   // read by writers (help) and by lookups that meet a migrated bucket
   // (acquire [HM5]).
   detail::atomic<table*> next{nullptr};
   // Migration state, on separate lines (written by helpers, never by readers).
-  // cursor: next bucket index to claim (relaxed fetch_add: a claim only
-  //         needs atomicity; the bucket locks order the migration itself).
+  // cursor: next bucket to claim, modulo the bucket count (relaxed
+  //         fetch_add: a claim only spreads the work; F and M on each
+  //         bucket's link order the migration itself).
   alignas(64) detail::atomic<std::uint64_t> cursor{0};
-  // done: buckets migrated so far (acq_rel fetch_add [HM6]).
+  // done: buckets marked M so far (acq_rel fetch_add [HM6]).
   alignas(64) detail::atomic<std::uint64_t> done{0};
-  // A migration step failed (allocation): later helpers sweep for buckets
-  // left behind.  Relaxed: a hint; the bucket's M bit is the truth.
-  detail::atomic<bool> needs_sweep{false};
 
   // n buckets (a power of two).  Throws std::bad_alloc.
   static table* create(std::size_t n) {
@@ -317,6 +358,7 @@ struct table {
     for (std::size_t i = 0; i < n; ++i) ::new (&t->buckets()[i]) bucket;
     return t;
   }
+  // Frees the table and its overflow lines (not the elements).
   static void destroy(table* t) noexcept {
     if (t == nullptr) return;
     t->~table();
@@ -327,10 +369,9 @@ struct table {
   table& operator=(const table&) = delete;
   ~table() {
     for (std::uint64_t i = 0; i <= mask; ++i) {
-      auto* o = reinterpret_cast<bucket*>(buckets()[i].link.load(std::memory_order_relaxed) &
-                                          ~kLinkFlags);
+      bucket* o = line_of(buckets()[i].link.load(std::memory_order_relaxed));
       while (o != nullptr) {
-        auto* n = reinterpret_cast<bucket*>(o->link.load(std::memory_order_relaxed));
+        bucket* n = line_of(o->link.load(std::memory_order_relaxed));
         delete o;
         o = n;
       }
@@ -355,7 +396,6 @@ struct table {
     return const_cast<bucket*>(static_cast<const table*>(this)->bucket_of(h));
   }
   std::uint64_t size() const noexcept { return mask + 1; }
-  static void reclaim(rcu_head* h) noexcept { destroy(reinterpret_cast<table*>(h)); }
 
  private:
   explicit table(std::size_t n) : off_mask((n - 1) << 6), mask(n - 1) {}
@@ -376,70 +416,46 @@ bucket* new_line(bool nothrow) {
   return nothrow ? new (std::nothrow) bucket : new bucket;
 }
 
-// Takes b's writer lock; returns the link word as it is while locked (L set).
-inline std::uint64_t lock_bucket(bucket& b) noexcept {
-  std::uint64_t v = b.link.load(std::memory_order_relaxed);
-  for (;;) {
-    if ((v & kLocked) == 0) {
-      // [HM4] acquire pairs with the release in unlock_bucket(): the new
-      // holder sees everything the previous holder did to this bucket.
-      if (b.link.compare_exchange_weak(v, v | kLocked, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return v | kLocked;
-      }
-    } else {
-      detail::cpu_relax();
-      v = b.link.load(std::memory_order_relaxed);
-    }
-  }
-}
-
-// Drops the lock, publishing `link` (with L cleared).  [HM4] release: pairs
-// with the next holder's acquire and with lookups' [HM3].
-inline void unlock_bucket(bucket& b, std::uint64_t link) noexcept {
-  b.link.store(link & ~kLocked, std::memory_order_release);  // [HM4] pairs with [HM3]
-}
-
-// Scope guard: unlocks on every exit path (bad_alloc included).
-struct bucket_guard {
-  bucket* b;
-  std::uint64_t link;  // current link word, kept up to date by the holder
-  bucket_guard(bucket* bk, std::uint64_t l) noexcept : b(bk), link(l) {}
-  bucket_guard(const bucket_guard&) = delete;
-  bucket_guard& operator=(const bucket_guard&) = delete;
-  ~bucket_guard() {
-    if (b != nullptr) unlock_bucket(*b, link);
-  }
-  void release() noexcept {
-    unlock_bucket(*b, link);
-    b = nullptr;
-  }
-};
-
-// First empty slot in the bucket or its overflow chain, or null.  Caller
-// holds the lock; relaxed loads suffice (only the holder writes slots).
-inline detail::atomic<std::uint64_t>* free_slot(bucket& head, std::uint64_t link) noexcept {
-  bucket* b = &head;
-  for (;;) {
+// Calls f(slot) for every slot of head's chain, in chain order, until f
+// returns false.  Reads the links with acquire loads [HM3]: a line reached
+// through one is initialized.
+template <class Bucket, class F>
+bool for_each_slot(Bucket& head, F&& f) {
+  for (Bucket* b = &head; b != nullptr;
+       b = line_of(b->link.load(std::memory_order_acquire))) {  // [HM3] pairs with [HM1]
     for (auto& s : b->slot) {
-      if (s.load(std::memory_order_relaxed) == 0) return &s;
+      if (!f(s)) return false;
     }
-    b = reinterpret_cast<bucket*>(link & ~kLinkFlags);
-    if (b == nullptr) return nullptr;
-    link = b->link.load(std::memory_order_relaxed);
   }
+  return true;
 }
 
-// Puts a fresh overflow line holding `entry` at the front of head's chain.
-// Caller holds the lock and passes the guard so the new link is what the
-// unlock publishes.
-inline void push_overflow(bucket_guard& g, bucket* line, std::uint64_t entry) noexcept {
-  line->slot[0].store(entry, std::memory_order_relaxed);  // unpublished yet
-  line->link.store(g.link & ~kLinkFlags, std::memory_order_relaxed);
-  g.link = reinterpret_cast<std::uint64_t>(line) | (g.link & kLinkFlags);
-  // [HM1] release: a lookup that reaches the line through [HM3] sees its
-  // slot and link initialized.
-  g.b->link.store(g.link, std::memory_order_release);
+// Step 1 of a migration: freezes head's chain (see the file comment).
+// Idempotent; any number of threads may run it at once.  Returns the head's
+// link as it was before (M set: the bucket is done already).
+inline std::uint64_t freeze_chain(bucket& head) noexcept {
+  // [HM11] acq_rel: the release half pairs with [HM3] in lookups (a lookup
+  // that reads a frozen slot, [HM12], then sees F); the acquire half makes a
+  // line appended before it ([HM1]) visible, and pairs with [HM9] (a helper
+  // that finds M sees the copies).
+  const std::uint64_t before = head.link.fetch_or(kFrozen, std::memory_order_acq_rel);
+  if ((before & kMigrated) != 0) return before;
+  std::uint64_t link = before;
+  for (bucket* b = &head;;) {
+    for (auto& s : b->slot) {
+      // [HM12] acq_rel: the release pairs with [HM2] in lookups (after
+      // [HM11] in this thread, so a lookup that reads this value sees F);
+      // the acquire half joins the release sequence of the CAS that put the
+      // element there ([HM1]), so its contents are visible to the copy.
+      s.fetch_and(~kOpen, std::memory_order_acq_rel);
+    }
+    bucket* next = line_of(link);
+    if (next == nullptr) return before;
+    // [HM11] on the next line's link before its slots: no line is appended
+    // after the last one frozen, and `link` is that line's final value.
+    link = next->link.fetch_or(kFrozen, std::memory_order_acq_rel);
+    b = next;
+  }
 }
 
 }  // namespace hm_detail
@@ -455,7 +471,7 @@ class hash_map {
   using key_arg = std::conditional_t<std::is_trivially_copyable_v<Key> && sizeof(Key) <= 16, Key,
                                      const Key&>;
 
-  struct node : rcu_head {
+  struct alignas(16) node : rcu_head {
     std::uint64_t hash;
     Key key;
     T value;
@@ -482,31 +498,33 @@ class hash_map {
   // See the file comment: no concurrent operation, no reader still using a
   // find() pointer.
   ~hash_map() {
-    // Every element lives in exactly one of: an unmigrated bucket of the
-    // current table, or the resize target (which holds the elements of every
-    // migrated bucket).  Not visit_bucket(): its filter would read the hash
-    // of elements it already deleted through another bucket.
+    // Ownership: a tombstone belongs to the table whose slot holds it; a live
+    // element to the current table t unless t's bucket was marked M (then to
+    // the resize target nt).  A frozen, unmarked bucket of t may have been
+    // copied in part: its live elements that nt already holds are nt's.
     table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
     table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
-    auto delete_nodes = [](table* tb, bool skip_migrated) {
-      for (std::uint64_t j = 0; j <= tb->mask; ++j) {
-        bucket& b = tb->buckets()[j];
-        const std::uint64_t link = b.link.load(std::memory_order_relaxed);
-        if (skip_migrated && (link & hm_detail::kMigrated) != 0) continue;
-        for_each_entry_locked(b, link, [](std::uint64_t e) {
-          delete node_of(e);
-          return true;
-        });
-      }
-    };
-    delete_nodes(t, true);
-    if (nt != nullptr) delete_nodes(nt, false);
+    for (std::uint64_t j = 0; j <= t->mask; ++j) {
+      bucket& b = t->buckets()[j];
+      const std::uint64_t link = b.link.load(std::memory_order_relaxed);
+      hm_detail::for_each_slot(b, [&](slot_t& s) {
+        const std::uint64_t v = s.load(std::memory_order_relaxed);
+        if (!hm_detail::has_element(v)) return true;
+        const bool owned = !hm_detail::is_live(v) || (link & hm_detail::kMigrated) == 0;
+        if (owned && !(hm_detail::is_live(v) && (link & hm_detail::kFrozen) != 0 &&
+                       holds(nt, node_of(v)))) {
+          delete node_of(v);
+        }
+        return true;
+      });
+    }
+    if (nt != nullptr) reclaim_elements(nt, true);
     table::destroy(nt);
     table::destroy(t);
   }
 
-  // ---- Updates: blocking on the key's bucket only; take their own read-side
-  // section; never inside a lock a grace period waits for.
+  // ---- Updates: lock-free; take their own read-side section; never inside a
+  // lock a grace period waits for.
 
   // Inserts (key, value) if key is absent.  Returns false (and destroys its
   // arguments' moved-from copies) if key was present.  Throws std::bad_alloc
@@ -520,24 +538,36 @@ class hash_map {
     return upsert(std::move(key), std::move(value), true);
   }
 
-  // Removes key; returns whether it was present.  The element is retired.
+  // Removes key; returns whether it was present.  The element stays as a
+  // tombstone until the next resize, which retires it.  Throws std::bad_alloc
+  // only when it must finish a migration step that cannot allocate (see the
+  // file comment); the map is then unchanged.
   bool erase(const Key& key) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
-    node* victim = nullptr;
     {
       std::scoped_lock rs(*dom_);
       help_resize();
-      hm_detail::bucket_guard g = lock_home(h);
-      slot_t* s = find_slot_locked(*g.b, g.link, h, key);
-      if (s == nullptr) return false;
-      victim = node_of(s->load(std::memory_order_relaxed));
-      // [HM1] release on a zero: nothing to publish, but keeps every slot
-      // store of the holder a release, so a lookup reading 0 here is ordered
-      // after the earlier stores of the same holder.
-      s->store(0, std::memory_order_release);
+      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
+      for (;;) {
+        const place p = locate(*t->bucket_of(h), h, key, 0);
+        if (p.what == place::absent) return false;
+        if (p.what == place::frozen) {
+          t = help_bucket(t, h);
+          continue;
+        }
+        if (!hm_detail::is_live(p.v)) return false;
+        std::uint64_t v = p.v;
+        // [HM1] acq_rel: the one CAS that decides this erase (E.1); a
+        // tombstone publishes nothing new, but keeps every slot write a
+        // release so that readers' [HM2] ordering holds for every value.
+        if (p.s->compare_exchange_strong(v, v & ~hm_detail::kLive, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+          break;
+        }
+      }
     }
-    count_.fetch_sub(1, std::memory_order_relaxed);  // a statistic: see G.1
-    retire(victim);
+    count_.fetch_sub(1, std::memory_order_relaxed);       // a statistic: see G.1
+    tombstones_.fetch_add(1, std::memory_order_relaxed);  // steers rehashing only
     maybe_shrink();
     return true;
   }
@@ -559,9 +589,9 @@ class hash_map {
   }
 
   // Makes room for n elements without a resize, and keeps the table at least
-  // that large (shrinking stops there).  Blocking: finishes any resize in
-  // progress, then migrates the whole table.  Throws std::bad_alloc (map
-  // unchanged).  Not inside a read-side section it would hold for long.
+  // that large (shrinking stops there).  Finishes any resize in progress,
+  // then migrates the whole table.  Throws std::bad_alloc (map unchanged).
+  // Not inside a read-side section it would hold for long.
   void reserve(size_type n) {
     const std::size_t want = buckets_for(n);
     std::size_t floor = reserved_buckets_.load(std::memory_order_relaxed);
@@ -578,7 +608,7 @@ class hash_map {
         if (!start_resize(t, fresh)) table::destroy(fresh);
         continue;
       }
-      migrate_some(t, nt);
+      if (!migrate_some(t, nt)) throw std::bad_alloc();
     }
   }
 
@@ -656,6 +686,7 @@ class hash_map {
   static node* node_of(std::uint64_t v) noexcept {
     return reinterpret_cast<node*>(v >> hm_detail::kTagBits);
   }
+  // The open, live slot value of n.
   static std::uint64_t entry_of(node* n) noexcept {
     const auto p = reinterpret_cast<std::uint64_t>(n);
 #if GRACE_CHECKED
@@ -671,18 +702,26 @@ class hash_map {
   static bool tag_matches(std::uint64_t v, std::uint64_t probe) noexcept {
     return static_cast<std::uint16_t>(v) == static_cast<std::uint16_t>(probe);
   }
+  // Whether slot value v (any state with an element) holds key with hash h.
+  bool holds_key(std::uint64_t v, std::uint64_t h, const Key& key) const {
+    if (!tag_matches(v | hm_detail::kOpen | hm_detail::kLive, h | hm_detail::kOpen | hm_detail::kLive)) {
+      return false;
+    }
+    const node* n = node_of(v);
+    return n->hash == h && equal_(n->key, key);
+  }
 
   static std::size_t buckets_for(std::size_t n) noexcept {
     const std::size_t b = hm_detail::round_pow2(n / Traits::kTargetLoad + 1);
     return b < Traits::kMinBuckets ? Traits::kMinBuckets : b;
   }
 
+  // ---- Lookup.
+
   // The lookup: wait-free, no store.  Caller is inside a read-side section.
   // Hot path (a hit in the head bucket): hash, table, bucket, a 16-bit tag
-  // compare per slot, the key compare; the M bit is not on it: a migration
-  // clears the slots it moved after setting M ([HM9], [HM10]), so a stale
-  // copy is never matched once it could have been erased from the new table,
-  // and a lookup that read a cleared slot sees M when it loads the link.
+  // compare per slot, the key compare; the link word is not on it (see
+  // "Why A.1 holds" in the file comment).
   [[gnu::always_inline]] const node* lookup(const Key& key) const {
     // mix(), in parts: the index from the high half, the tag from the low.
     const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
@@ -690,37 +729,40 @@ class hash_map {
     // that sees a new table sees its buckets as migrated.
     const table* t = cur_.load(std::memory_order_acquire);
     const bucket* const head = t->bucket_of_hi(h.hi);
-    if (const node* n = match_line(*head, h.lo | 1, key)) [[likely]] return n;
-    // [HM3] as in lookup_rest(): the common miss (no overflow line, M clear;
-    // L may be set by a writer) ends here without the call.
-    if (head->link.load(std::memory_order_acquire) <= hm_detail::kLocked) return nullptr;
+    if (const node* n = match_line(*head, h.lo | hm_detail::kOpen | hm_detail::kLive, key))
+        [[likely]] {
+      return n;
+    }
+    // [HM3] as in lookup_rest(): the common miss (no overflow line, no flag)
+    // ends here without the call.
+    if (head->link.load(std::memory_order_acquire) == 0) return nullptr;
     return lookup_rest(t, head, key);
   }
 
-  // The rest of a lookup whose head bucket had no match: overflow lines and
-  // migrated buckets.  Out of line so that the inlined hit path stays small
-  // and keeps nothing for it (it recomputes the hash).
+  // The rest of a lookup whose head bucket had no match: overflow lines,
+  // frozen and migrated buckets.  Out of line so that the inlined hit path
+  // stays small and keeps nothing for it (it recomputes the hash).
   [[gnu::noinline]] const node* lookup_rest(const table* t, const bucket* head,
                                             key_arg key) const {
     const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
-    const std::uint64_t tag = h.lo | 1;  // tag_of(h.lo) in its low 16 bits
+    const std::uint64_t tag = h.lo | hm_detail::kOpen | hm_detail::kLive;  // in the low 16 bits
     for (;;) {
-      // [HM3] acquire pairs with [HM4]/[HM9] and [HM1] on the link: M set
-      // means the migration's copies in the next table are visible; an
-      // overflow pointer means the line is initialized.  Loaded after the
-      // head's slots: if a slot load returned a slot cleared by a migration
-      // ([HM10], released after [HM9]), this load sees M.
+      // [HM3] acquire pairs with [HM11]/[HM9] and [HM1] on the link: F set
+      // if a slot already read was frozen; M set means the migration's
+      // copies in the next table are visible; a line pointer means the line
+      // is initialized.
       std::uint64_t link = head->link.load(std::memory_order_acquire);
       if ((link & hm_detail::kMigrated) == 0) [[likely]] {
-        if (link <= hm_detail::kLinkFlags) return nullptr;  // no overflow line
-        for (auto* b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags); b != nullptr;
-             b = reinterpret_cast<const bucket*>(b->link.load(std::memory_order_acquire))) {  // [HM3]
+        for (const bucket* b = hm_detail::line_of(link); b != nullptr;
+             b = hm_detail::line_of(b->link.load(std::memory_order_acquire))) {  // [HM3]
           if (const node* n = match_line(*b, tag, key)) return n;
         }
-        // [HM3] again: the overflow slots may have been cleared by a
-        // migration that began after the first load; then M is visible now.
+        // [HM3] again: F is visible now if an overflow slot read was frozen.
         link = head->link.load(std::memory_order_acquire);
-        if ((link & hm_detail::kMigrated) == 0) return nullptr;
+        if ((link & hm_detail::kFrozen) == 0) return nullptr;
+        // Being frozen, not marked: the bucket is authoritative still (see
+        // the file comment); scan it again, frozen live entries included.
+        if ((link & hm_detail::kMigrated) == 0) return match_frozen(*head, tag, key);
       }
       // [HM5] acquire: M was set after next was published.
       t = t->next.load(std::memory_order_acquire);
@@ -735,7 +777,8 @@ class hash_map {
                                                 const Key& key) const {
 #pragma GCC unroll 8
     for (int i = 0; i < hm_detail::kSlots; ++i) {
-      // [HM2] acquire pairs with [HM1]: the element is fully constructed.
+      // [HM2] acquire pairs with [HM1]: the element is fully constructed;
+      // and with [HM12]: a frozen value read here makes F visible at [HM3].
       const std::uint64_t v = b.slot[i].load(std::memory_order_acquire);
       if (tag_matches(v, tag)) [[unlikely]] {
         const node* n = node_of(v);
@@ -745,15 +788,29 @@ class hash_map {
     return nullptr;
   }
 
+  // A frozen bucket's chain, live entries frozen or not.
+  const node* match_frozen(const bucket& head, std::uint64_t tag, const Key& key) const {
+    const node* found = nullptr;
+    hm_detail::for_each_slot(head, [&](const slot_t& s) {
+      const std::uint64_t v = s.load(std::memory_order_acquire);  // [HM2]
+      if (hm_detail::is_live(v) && tag_matches(v | hm_detail::kOpen, tag) &&
+          equal_(node_of(v)->key, key)) {
+        found = node_of(v);
+        return false;
+      }
+      return true;
+    });
+    return found;
+  }
+
   // Visits the elements e of table t, bucket j, with
   // (index_hash(e.hash) & m) == v, following the bucket to the next table if
   // it was migrated.  Requires m >= t->mask and (v & t->mask) == j.  Each
   // element is visited once: the sets (t, j, m, v) explored partition the
   // hash space, and a bucket is read either as migrated (then only its
-  // successors are read) or not (then only its own lines are).  Because a migration clears the slots
-  // it moved, the bucket's entries are first copied out and then validated:
-  // if M is still clear after the copy, no slot read returned a cleared slot
-  // ([HM10] is released after [HM9]), so the copy is the bucket's contents.
+  // successors are read) or not (then only its own lines are).  The bucket's
+  // live entries are copied out first and then validated: if M is still
+  // clear after the copy, the bucket was authoritative throughout it.
   template <class F>
   void visit_bucket(const table* t, std::uint64_t j, std::uint64_t m, std::uint64_t v,
                     F&& f) const {
@@ -761,26 +818,26 @@ class hash_map {
     std::uint64_t link = head->link.load(std::memory_order_acquire);  // [HM3]
     if ((link & hm_detail::kMigrated) == 0) {
       std::uint64_t local[hm_detail::kSlots];
+      int n_local = 0;
       std::vector<std::uint64_t> more;  // overflow lines' entries (rare)
-      for (int i = 0; i < hm_detail::kSlots; ++i) {
-        local[i] = head->slot[i].load(std::memory_order_acquire);  // [HM2]
-      }
-      for (auto* b = reinterpret_cast<const bucket*>(link & ~hm_detail::kLinkFlags); b != nullptr;
-           b = reinterpret_cast<const bucket*>(b->link.load(std::memory_order_acquire))) {  // [HM3]
-        for (const auto& s : b->slot) {
-          const std::uint64_t e = s.load(std::memory_order_acquire);  // [HM2]
-          if (e != 0) more.push_back(e);
+      hm_detail::for_each_slot(*head, [&](const slot_t& s) {
+        const std::uint64_t e = s.load(std::memory_order_acquire);  // [HM2]
+        if (!hm_detail::is_live(e)) return true;
+        if (n_local < hm_detail::kSlots) {
+          local[n_local++] = e;
+        } else {
+          more.push_back(e);
         }
-      }
+        return true;
+      });
       // [HM3] the validation load (see above).
       link = head->link.load(std::memory_order_acquire);
       if ((link & hm_detail::kMigrated) == 0) {
         auto visit = [&](std::uint64_t e) {
-          if (e == 0) return;
           node* n = node_of(e);
           if ((hm_detail::index_hash(n->hash) & m) == v) f(n);
         };
-        for (std::uint64_t e : local) visit(e);
+        for (int i = 0; i < n_local; ++i) visit(local[i]);
         for (std::uint64_t e : more) visit(e);
         return;
       }
@@ -793,68 +850,99 @@ class hash_map {
     }
   }
 
-  // Locks the bucket that holds h's elements now (following migrated
-  // buckets).  Caller is inside a read-side section.
-  hm_detail::bucket_guard lock_home(std::uint64_t h) noexcept {
-    table* t = cur_.load(std::memory_order_acquire);  // [HM5]
-    for (;;) {
-      bucket* b = t->bucket_of(h);
-      const std::uint64_t link = hm_detail::lock_bucket(*b);
-      if ((link & hm_detail::kMigrated) == 0) return hm_detail::bucket_guard{b, link};
-      hm_detail::unlock_bucket(*b, link);
-      t = t->next.load(std::memory_order_acquire);  // [HM5]
-    }
-  }
+  // ---- Updates.
 
-  // Caller holds the lock: the slot holding key, or null.
-  slot_t* find_slot_locked(bucket& head, std::uint64_t link, std::uint64_t h, const Key& key) {
-    const std::uint16_t tag = hm_detail::tag_of(h);
-    bucket* b = &head;
-    for (;;) {
+  // Where a key stands in one bucket chain.
+  struct place {
+    enum kind { found, claimed, absent, frozen } what;
+    slot_t* s = nullptr;  // found: the key's slot; claimed: the slot taken
+    std::uint64_t v = 0;  // found: its value (open: live or a tombstone)
+  };
+
+  // Walks head's chain in order to the first slot that is empty or holds
+  // key (h is its mixed hash).  With claim != 0 (an open live entry for
+  // key), takes an empty slot with it, appending a line when the chain is
+  // full (allocation: throws std::bad_alloc, or with `nothrow` reports
+  // `absent`).  Reports `frozen` at the first frozen slot or link on the way.
+  // Caller is inside a read-side section.  Lock-free: a failed CAS means
+  // another thread's claim or freeze succeeded; the walk then looks at the
+  // slot's new value.
+  place locate(bucket& head, std::uint64_t h, const Key& key, std::uint64_t claim,
+               bool nothrow = false) {
+    for (bucket* b = &head;;) {
       for (auto& s : b->slot) {
-        const std::uint64_t v = s.load(std::memory_order_relaxed);  // holder's own data
-        if (tag_matches(v, tag)) {
-          const node* n = node_of(v);
-          if (n->hash == h && equal_(n->key, key)) return &s;
+        std::uint64_t v = s.load(std::memory_order_acquire);  // [HM2] pairs with [HM1]
+        while (v == hm_detail::kEmpty) {
+          if (claim == 0) return {place::absent};
+          // [HM1] acq_rel: the release publishes the element (pairs with
+          // [HM2] in lookups and walks); on failure, v is the value that
+          // beat us (acquire: its element is visible).
+          if (s.compare_exchange_strong(v, claim, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+            return {place::claimed, &s, claim};
+          }
         }
+        if (!hm_detail::is_open(v)) return {place::frozen};
+        if (holds_key(v, h, key)) return {place::found, &s, v};
       }
-      b = reinterpret_cast<bucket*>(link & ~hm_detail::kLinkFlags);
-      if (b == nullptr) return nullptr;
-      link = b->link.load(std::memory_order_relaxed);
+      std::uint64_t link = b->link.load(std::memory_order_acquire);  // [HM3] pairs with [HM1]
+      for (;;) {
+        if ((link & hm_detail::kFrozen) != 0) return {place::frozen};
+        if (bucket* next = hm_detail::line_of(link)) {
+          b = next;
+          break;
+        }
+        if (claim == 0) return {place::absent};
+        bucket* line = hm_detail::new_line<Traits>(nothrow);  // may throw: nothing published
+        if (line == nullptr) return {place::absent};
+        line->slot[0].store(claim, std::memory_order_relaxed);  // unpublished yet
+        // [HM1] acq_rel: the release publishes the line and its entry
+        // (pairs with [HM3]); on failure, link is the line that beat us.
+        if (b->link.compare_exchange_strong(link, reinterpret_cast<std::uint64_t>(line),
+                                            std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+          return {place::claimed, &line->slot[0], claim};
+        }
+        delete line;
+      }
     }
   }
 
   bool upsert(Key&& key, T&& value, bool assign) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
-    // Allocate first, outside any lock: a throw leaves the map unchanged.
+    // Allocate first: a throw leaves the map unchanged, and so does a
+    // bad_alloc from locate() or help_bucket() below (fresh is still ours).
     auto fresh = std::make_unique<node>(h, std::move(key), std::move(value));
-    node* old = nullptr;
+    const std::uint64_t e = entry_of(fresh.get());
+    std::uint64_t displaced = 0;  // the slot's old value, if we replaced one
     {
       std::scoped_lock rs(*dom_);
       help_resize();
-      hm_detail::bucket_guard g = lock_home(h);
-      if (slot_t* s = find_slot_locked(*g.b, g.link, h, fresh->key)) {
-        if (!assign) return false;
-        old = node_of(s->load(std::memory_order_relaxed));
-        // [HM1] release pairs with [HM2]: a lookup that reads the new
-        // entry sees the new element constructed.  One store: readers see
-        // the old or the new element, never neither (D.1).
-        s->store(entry_of(fresh.release()), std::memory_order_release);
-      } else {
-        slot_t* s2 = hm_detail::free_slot(*g.b, g.link);
-        if (s2 == nullptr) {
-          // May throw: the guard unlocks; fresh is still owned: map unchanged.
-          bucket* line = hm_detail::new_line<Traits>(false);
-          hm_detail::push_overflow(g, line, entry_of(fresh.release()));
-        } else {
-          s2->store(entry_of(fresh.release()), std::memory_order_release);  // [HM1]
+      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
+      for (;;) {
+        const place p = locate(*t->bucket_of(h), h, fresh->key, e);
+        if (p.what == place::claimed) break;
+        if (p.what == place::frozen) {
+          t = help_bucket(t, h);
+          continue;
+        }
+        // found: a live element (replace, or refuse) or a tombstone (revive).
+        if (hm_detail::is_live(p.v) && !assign) return false;  // fresh never published
+        std::uint64_t v = p.v;
+        // [HM1] acq_rel: publishes the new element (D.1: one CAS swaps it
+        // in); failure: another update or a freeze won, walk again.
+        if (p.s->compare_exchange_strong(v, e, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+          displaced = v;
+          break;
         }
       }
     }
-    if (old != nullptr) {
-      retire(old);
-      return false;
-    }
+    fresh.release();  // published
+    const bool inserted = displaced == 0 || !hm_detail::is_live(displaced);
+    if (displaced != 0) retire(node_of(displaced));
+    if (!inserted) return false;
+    if (displaced != 0) tombstones_.fetch_sub(1, std::memory_order_relaxed);  // revived
     count_.fetch_add(1, std::memory_order_relaxed);  // a statistic: see G.1
     maybe_grow();
     return true;
@@ -870,6 +958,33 @@ class hash_map {
   }
   static void reclaim_node(rcu_head* h) { delete static_cast<node*>(h); }
 
+  // Whether table t (may be null) holds element n (live or not) in n's bucket.
+  static bool holds(const table* t, const node* n) noexcept {
+    if (t == nullptr) return false;
+    return !hm_detail::for_each_slot(*t->bucket_of(n->hash), [n](const slot_t& s) {
+      const std::uint64_t v = s.load(std::memory_order_relaxed);  // quiescent: destructor only
+      return !(hm_detail::has_element(v) && node_of(v) == n);
+    });
+  }
+
+  // Deletes t's elements: all of them (`live_too`), or its tombstones only
+  // (a migrated table: its live elements belong to the next one).
+  static void reclaim_elements(table* t, bool live_too) noexcept {
+    for (std::uint64_t j = 0; j <= t->mask; ++j) {
+      hm_detail::for_each_slot(t->buckets()[j], [live_too](slot_t& s) {
+        const std::uint64_t v = s.load(std::memory_order_relaxed);  // no other user is left
+        if (hm_detail::has_element(v) && (live_too || !hm_detail::is_live(v))) delete node_of(v);
+        return true;
+      });
+    }
+  }
+  // call_rcu callback of a migrated table.
+  static void reclaim_table(rcu_head* h) noexcept {
+    table* t = reinterpret_cast<table*>(h);
+    reclaim_elements(t, false);
+    table::destroy(t);
+  }
+
   // ---- Resizing.
 
   void maybe_grow() noexcept {
@@ -880,15 +995,21 @@ class hash_map {
     try_resize(t, buckets_for(static_cast<std::size_t>(c)));
   }
 
+  // After an erase: shrinks a sparse table, and rehashes one whose
+  // tombstones outnumber its buckets (at the size the count calls for).
   void maybe_shrink() noexcept {
     const std::int64_t c = count_.load(std::memory_order_relaxed);
+    const std::int64_t dead = tombstones_.load(std::memory_order_relaxed);
     std::scoped_lock rs(*dom_);
     table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
-    if (t->size() <= Traits::kMinBuckets || 2 * c >= static_cast<std::int64_t>(t->size())) return;
+    const auto buckets = static_cast<std::int64_t>(t->size());
+    const bool sparse = t->size() > Traits::kMinBuckets && 2 * c < buckets;
+    const bool stale = dead > buckets;
+    if (!sparse && !stale) return;
     std::size_t want = buckets_for(c > 0 ? static_cast<std::size_t>(c) : 0);
     const std::size_t floor = reserved_buckets_.load(std::memory_order_relaxed);
     if (want < floor) want = floor;
-    if (want >= t->size()) return;
+    if (!stale && want >= t->size()) return;
     try_resize(t, want);
   }
 
@@ -911,7 +1032,7 @@ class hash_map {
   bool start_resize(table* t, table* fresh) noexcept {
     table* expected = nullptr;
     // [HM8] release pairs with the [HM5] acquire loads of next: helpers and
-    // lookups that read next see it constructed (zeroed buckets).
+    // lookups that read next see it constructed (empty buckets).
     return t->next.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
                                            std::memory_order_acquire);
   }
@@ -923,141 +1044,123 @@ class hash_map {
     if (nt != nullptr) [[unlikely]] migrate_some(t, nt);
   }
 
-  // Migrates one chunk of t's buckets into nt (or sweeps for buckets a
-  // failed step left behind); the caller of the last one publishes nt.
-  void migrate_some(table* t, table* nt) noexcept {
-    const std::uint64_t n = t->size();
-    std::uint64_t moved = 0;
-    bool failed = false;
-    const std::uint64_t start = t->cursor.fetch_add(Traits::kMigrateChunk, std::memory_order_relaxed);
-    if (start < n) {
-      const std::uint64_t end = start + Traits::kMigrateChunk < n ? start + Traits::kMigrateChunk : n;
-      // Each copy reads its element's hash, a cache miss: start the misses
-      // of the whole chunk at once so that they overlap.  (Unlocked relaxed
-      // loads: a hint only; a prefetch of a stale address is harmless.)
-      for (std::uint64_t i = start; i < end; ++i) {
-        for (const auto& s : t->buckets()[i].slot) {
-          const std::uint64_t e = s.load(std::memory_order_relaxed);
-          if (e != 0) __builtin_prefetch(&node_of(e)->hash);
-        }
-      }
-      for (std::uint64_t i = start; i < end; ++i) {
-        const int r = migrate_bucket(t, nt, i);
-        if (r > 0) ++moved;
-        if (r < 0) failed = true;
-      }
-    } else if (t->needs_sweep.load(std::memory_order_relaxed)) {
-      for (std::uint64_t i = 0; i < n; ++i) {
-        if ((t->buckets()[i].link.load(std::memory_order_relaxed) & hm_detail::kMigrated) != 0) continue;
-        const int r = migrate_bucket(t, nt, i);
-        if (r > 0) ++moved;
-        if (r < 0) break;  // still no memory: leave it for later
-      }
-    }
-    if (failed) t->needs_sweep.store(true, std::memory_order_relaxed);
-    if (moved == 0) return;
-    // [HM6] acq_rel, between the helpers' fetch_adds: the helper that
-    // completes the count happens after every bucket's migration (release
-    // sequence of the RMWs), so its [HM7] publishes all of them.
-    if (t->done.fetch_add(moved, std::memory_order_acq_rel) + moved == n) finish_resize(t, nt);
+  // An update met a frozen slot or link in t's bucket of h: finishes that
+  // bucket's migration and returns the table to go on in.  Throws
+  // std::bad_alloc if the migration cannot allocate (nothing of the
+  // caller's was published).
+  table* help_bucket(table* t, std::uint64_t h) {
+    // [HM5] acquire: a bucket is frozen only after next was published
+    // ([HM8] before [HM11]), and the caller's [HM2]/[HM3] load that saw the
+    // freeze is an acquire.
+    table* nt = t->next.load(std::memory_order_acquire);
+    const int r = migrate_bucket(t, nt, index_hash_of(t, h));
+    if (r < 0) throw std::bad_alloc();
+    if (r > 0) count_marked(t, nt, 1);
+    return nt;
+  }
+  static std::uint64_t index_hash_of(const table* t, std::uint64_t h) noexcept {
+    return hm_detail::index_hash(h) & t->mask;
   }
 
-  // 1: migrated; 0: already migrated; -1: overflow allocation failed (rolled
-  // back, bucket untouched).
-  int migrate_bucket(table* t, table* nt, std::uint64_t i) noexcept {
-    hm_detail::bucket_guard g{&t->buckets()[i], hm_detail::lock_bucket(t->buckets()[i])};
-    if ((g.link & hm_detail::kMigrated) != 0) return 0;
-    // Copy every entry into nt.  No writer reaches nt's copies of these keys
-    // before we set M (they come through this bucket, which we hold), and no
-    // lookup does either; so a failed step can be undone invisibly.
-    std::size_t copied = 0;
-    bool ok = for_each_entry_locked(*g.b, g.link, [&](std::uint64_t e) {
-      if (!copy_entry(nt, e)) return false;
-      ++copied;
-      return true;
-    });
-    if (!ok) {
-      for_each_entry_locked(*g.b, g.link, [&](std::uint64_t e) {
-        if (copied == 0) return false;
-        --copied;
-        remove_entry(nt, e);
-        return true;
-      });
-      return -1;
+  // Migrates one chunk of t's buckets into nt: the next kMigrateChunk bucket
+  // indices of the cursor (modulo the bucket count, so buckets a preempted
+  // or failed helper left behind are swept again).  False if a step could
+  // not allocate.
+  bool migrate_some(table* t, table* nt) noexcept {
+    const std::uint64_t n = t->size();
+    const std::uint64_t start = t->cursor.fetch_add(Traits::kMigrateChunk, std::memory_order_relaxed);
+    const std::uint64_t chunk = Traits::kMigrateChunk < n ? Traits::kMigrateChunk : n;
+    // Each copy reads its element's hash, a cache miss: start the misses of
+    // the whole chunk at once so that they overlap.  (Relaxed loads: a hint
+    // only; a prefetch of a stale address is harmless.)
+    for (std::uint64_t i = 0; i < chunk; ++i) {
+      for (const auto& s : t->buckets()[(start + i) & t->mask].slot) {
+        const std::uint64_t e = s.load(std::memory_order_relaxed);
+        if (hm_detail::is_live(e)) __builtin_prefetch(&node_of(e)->hash);
+      }
     }
-    // Set M, still holding L, then clear the moved slots (nobody writes this
-    // bucket again, I2), so that no lookup matches a stale copy once an
-    // update in nt could have erased and retired it.
-    g.link |= hm_detail::kMigrated;
-#if GRACE_HASH_MAP_BROKEN_CLEAR_ORDER
-    // Deliberately wrong (negative control): clear first, pause, then M.
-    for_each_slot_locked(*g.b, g.link, [](slot_t& s) {
-      s.store(0, std::memory_order_relaxed);
-      return true;
-    });
+    std::uint64_t marked = 0;
+    bool ok = true;
+    for (std::uint64_t i = 0; i < chunk; ++i) {
+      const std::uint64_t j = (start + i) & t->mask;
+      // Relaxed: a hint that skips marked buckets; migrate_bucket() decides.
+      if ((t->buckets()[j].link.load(std::memory_order_relaxed) & hm_detail::kMigrated) != 0) {
+        continue;
+      }
+      const int r = migrate_bucket(t, nt, j);
+      if (r > 0) ++marked;
+      if (r < 0) {
+        ok = false;
+        break;
+      }
+    }
+    if (marked != 0) count_marked(t, nt, marked);
+    return ok;
+  }
+
+  // Records `marked` buckets of t marked M by this thread; the thread that
+  // records the last one publishes nt.
+  void count_marked(table* t, table* nt, std::uint64_t marked) noexcept {
+    // [HM6] acq_rel, between the markers' fetch_adds: the one that completes
+    // the count happens after every bucket's marking (release sequence of
+    // the RMWs), so its [HM7] publishes all of them.
+    if (t->done.fetch_add(marked, std::memory_order_acq_rel) + marked == t->size()) {
+      finish_resize(t, nt);
+    }
+  }
+
+  // Migrates bucket j of t into nt (freeze, copy, mark; see the file
+  // comment).  Returns 1 if this call marked it M, 0 if another thread did
+  // (or does: the copies are then redundant), -1 if a copy could not
+  // allocate an overflow line (the bucket stays frozen and unmarked).
+  int migrate_bucket(table* t, table* nt, std::uint64_t j) noexcept {
+    bucket& head = t->buckets()[j];
+    if ((hm_detail::freeze_chain(head) & hm_detail::kMigrated) != 0) return 0;
+#if GRACE_HASH_MAP_BROKEN_EARLY_MARK
+    // Deliberately wrong (negative control): mark first, pause, then copy.
+    const bool marked_early =
+        (head.link.fetch_or(hm_detail::kMigrated, std::memory_order_relaxed) & hm_detail::kMigrated) == 0;
     for (int spin = 0; spin < 2000; ++spin) detail::cpu_relax();
 #endif
-    // [HM9] release pairs with [HM3] in lookups and iteration and with
-    // lock_home(): all that see M find every entry in nt.
-    g.b->link.store(g.link, std::memory_order_release);
-    for_each_slot_locked(*g.b, g.link, [](slot_t& s) {
-      if (s.load(std::memory_order_relaxed) == 0) return true;
-      // [HM10] release, after [HM9]: a reader whose [HM2] load returns this
-      // 0 sees M at its next link load [HM3] and follows next.
-      s.store(0, std::memory_order_release);
-      return true;
-    });
-    return 1;  // the guard's unlock [HM4] stores the same link
-  }
-
-  template <class F>
-  static bool for_each_entry_locked(bucket& head, std::uint64_t link, F&& f) {
-    bucket* b = &head;
-    for (;;) {
-      for (auto& s : b->slot) {
-        const std::uint64_t e = s.load(std::memory_order_relaxed);
-        if (e != 0 && !f(e)) return false;
+    int copy = 1;  // 1 copied, 0 redundant (nt is frozen: t was finished), -1 no memory
+    std::int64_t dead = 0;
+    hm_detail::for_each_slot(head, [&](slot_t& s) {
+      // [HM2] acquire: the values are frozen (immutable); see [HM12].
+      const std::uint64_t v = s.load(std::memory_order_acquire);
+      if (!hm_detail::has_element(v)) return true;
+      if (!hm_detail::is_live(v)) {
+        ++dead;
+        return true;
       }
-      b = reinterpret_cast<bucket*>(link & ~hm_detail::kLinkFlags);
-      if (b == nullptr) return true;
-      link = b->link.load(std::memory_order_relaxed);
-    }
-  }
-
-  static bool copy_entry(table* nt, std::uint64_t e) noexcept {
-    bucket& tb = *nt->bucket_of(node_of(e)->hash);
-    hm_detail::bucket_guard g{&tb, hm_detail::lock_bucket(tb)};
-    if (slot_t* s = hm_detail::free_slot(tb, g.link)) {
-      s->store(e, std::memory_order_release);  // [HM1]
-      return true;
-    }
-    bucket* line = hm_detail::new_line<Traits>(true);
-    if (line == nullptr) return false;
-    hm_detail::push_overflow(g, line, e);
-    return true;
-  }
-
-  static void remove_entry(table* nt, std::uint64_t e) noexcept {
-    bucket& tb = *nt->bucket_of(node_of(e)->hash);
-    hm_detail::bucket_guard g{&tb, hm_detail::lock_bucket(tb)};
-    for_each_slot_locked(tb, g.link, [e](slot_t& s) {
-      if (s.load(std::memory_order_relaxed) != e) return true;
-      s.store(0, std::memory_order_relaxed);  // never published: see migrate_bucket()
-      return false;
+      copy = copy_entry(nt, v | hm_detail::kOpen);
+      return copy > 0;
     });
+#if GRACE_HASH_MAP_BROKEN_EARLY_MARK
+    if (copy < 0) return -1;
+    if (!marked_early) return 0;
+#else
+    if (copy <= 0) return copy;
+    // [HM9] acq_rel, after every copy: pairs with [HM3] in lookups, with
+    // [HM11] in helpers and with walks that see M: all find the copies in nt.
+    if ((head.link.fetch_or(hm_detail::kMigrated, std::memory_order_acq_rel) &
+         hm_detail::kMigrated) != 0) {
+      return 0;
+    }
+#endif
+    tombstones_.fetch_sub(dead, std::memory_order_relaxed);  // dropped with t
+    return 1;
   }
 
-  template <class F>
-  static void for_each_slot_locked(bucket& head, std::uint64_t link, F&& f) {
-    bucket* b = &head;
-    for (;;) {
-      for (auto& s : b->slot) {
-        if (!f(s)) return;
-      }
-      b = reinterpret_cast<bucket*>(link & ~hm_detail::kLinkFlags);
-      if (b == nullptr) return;
-      link = b->link.load(std::memory_order_relaxed);
-    }
+  // Puts the open live entry e into nt unless nt's chain already has a slot
+  // for its key (another helper's copy, or an update made after the bucket
+  // was marked).  1: done; 0: nt is frozen (so t's migration is complete and
+  // this copy redundant); -1: no memory for an overflow line.
+  int copy_entry(table* nt, std::uint64_t e) noexcept {
+    const node* n = node_of(e);
+    const place p = locate(*nt->bucket_of(n->hash), n->hash, n->key, e, /*nothrow=*/true);
+    if (p.what == place::frozen) return 0;
+    if (p.what == place::absent) return -1;  // with a claim: the line allocation failed
+    return 1;
   }
 
   void finish_resize(table* t, table* nt) noexcept {
@@ -1065,18 +1168,21 @@ class hash_map {
     // that sees nt sees every migrated entry (which [HM6] ordered before us).
     cur_.store(nt, std::memory_order_release);
     // Readers and writers may still be inside t: free it after a grace
-    // period.  Its overflow lines go with it; its elements now belong to nt.
-    call_rcu(&t->head, &table::reclaim, *dom_);
+    // period, with its overflow lines and tombstones; its live elements now
+    // belong to nt.
+    call_rcu(&t->head, &reclaim_table, *dom_);
   }
 
   rcu_domain* dom_;
   [[no_unique_address]] Hash hasher_{};
   [[no_unique_address]] KeyEqual equal_{};
-  // The current table.  Written by finish_resize() (release [HM5]); read by
-  // every operation (acquire).  Read-mostly: its own line.
+  // The current table.  Written by finish_resize() (release [HM7]); read by
+  // every operation (acquire [HM5]).  Read-mostly: its own line.
   alignas(64) detail::atomic<table*> cur_;
-  // Element count (G.1).  Relaxed: a statistic that only steers resizing.
+  // Element count (G.1) and tombstone count.  Relaxed: statistics that only
+  // steer resizing.
   alignas(64) detail::atomic<std::int64_t> count_{0};
+  detail::atomic<std::int64_t> tombstones_{0};
   // The bucket count reserve() asked for: shrinking stops there.
   detail::atomic<std::size_t> reserved_buckets_{0};
 };

@@ -1,15 +1,15 @@
-// Negative control for the migration's publication order ([HM9] before
-// [HM10] in include/grace/hash_map.hpp): this translation unit builds
-// grace::hash_map with GRACE_HASH_MAP_BROKEN_CLEAR_ORDER=1, where a migration
-// clears the slots it moved BEFORE it sets M (and pauses in between).  A
-// lookup can then read a cleared slot, find M clear on the link, and report a
-// stable key missing.  The A.1 oracle of hash_map_concurrent_test.cpp must
+// Negative control for the migration's publication order (the copies before
+// M, [HM9] in include/grace/hash_map.hpp): this translation unit builds
+// grace::hash_map with GRACE_HASH_MAP_BROKEN_EARLY_MARK=1, where a migration
+// sets M BEFORE it copies the bucket's entries (and pauses in between).  A
+// lookup can then follow M into the next table before the copies are there,
+// and report a stable key missing.  The A.1 oracle of hash_map_concurrent_test.cpp must
 // catch it: this test passes only when a lookup missed a stable key.
 //
 // No data race and no use-after-free (only the order is wrong), so it runs
 // under ASAN and TSAN too.  Bounded: at most 20 short oracle runs, stopping at
 // the first miss (typically the first run, well under a second).
-#define GRACE_HASH_MAP_BROKEN_CLEAR_ORDER 1
+#define GRACE_HASH_MAP_BROKEN_EARLY_MARK 1
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -18,7 +18,7 @@
 
 namespace {
 
-TEST(HashMapNegativeControl, ClearingBeforeMigratedIsCaughtByTheOracle) {
+TEST(HashMapNegativeControl, MarkingBeforeCopyingIsCaughtByTheOracle) {
   using broken_map = grace::hash_map<std::uint64_t, hm_oracle::checked_value,
                                      std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
                                      hm_oracle::resize_heavy_traits>;

@@ -144,10 +144,10 @@ TEST(HashMap, TagCollisionsFallThroughToTheKeyCompare) {
   ASSERT_FALSE(m.get(1000).has_value());
 }
 
-// A migration clears the old bucket's slots after setting M ([HM9], [HM10]):
-// lookups through a table that is mid-migration still find every key, and a
-// key erased after its bucket migrated is not found through the old table.
-TEST(HashMap, LookupsDuringMigrationFollowClearedBuckets) {
+// Lookups through a table that is mid-migration still find every key (in
+// frozen buckets, in marked ones, in untouched ones), and a key erased after
+// its bucket migrated is not found through the old table.
+TEST(HashMap, LookupsDuringMigrationFollowFrozenAndMarkedBuckets) {
   small_map m;
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(m.insert(i, i));
   int checked = 0;
@@ -331,35 +331,48 @@ struct failing_tiny_traits : tiny_traits {
   static bool inject_alloc_failure() { return g_fail_alloc; }
 };
 
-TEST(HashMap, BadAllocDuringMigrationIsRolledBackAndSwept) {
-  // Allocations fail while resizes are in progress: migration steps that need
-  // an overflow line roll back, table allocations are skipped; nothing is
-  // lost, and once memory is back the sweep completes the resize.
+TEST(HashMap, BadAllocDuringMigrationLeavesTheBucketFrozenAndFindable) {
+  // Every key collides, so a migration of the one bucket needs overflow
+  // lines in the new table.  While allocations fail, that bucket stays frozen
+  // and unmarked: lookups still find every key (through the frozen bucket),
+  // updates of its keys throw std::bad_alloc with the map unchanged.  Once
+  // memory is back, the next update finishes the resize.
   grace::hash_map<int, int, collide_hash, std::equal_to<int>, failing_tiny_traits> m;
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(m.insert(i, i));
-  for (int round = 0; round < 3; ++round) {
-    g_fail_alloc = true;
-    for (int i = 0; i < 7; ++i) {
-      ASSERT_FALSE(m.insert(i, 0));
-      ASSERT_FALSE(m.insert_or_assign(i, i));
-    }
-    g_fail_alloc = false;
-    for (int i = 7; i < 40; ++i) m.insert(i, i);
-    g_fail_alloc = true;
-    for (int i = 7; i < 40; ++i) ASSERT_TRUE(m.erase(i));
-    for (int i = 0; i < 7; ++i) ASSERT_EQ(m.get(i).value_or(-1), i);
+  // Insert until a resize starts with more keys than one line holds (tiny
+  // traits: resizes at 5 and 17 keys).
+  int keys = 0;
+  while (!(m.resizing() && keys > 7)) {
+    ASSERT_TRUE(m.insert(keys, keys));
+    ++keys;
   }
+  g_fail_alloc = true;
+  int threw = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < keys; ++i) {
+      try {
+        m.insert_or_assign(i, -1);
+      } catch (const std::bad_alloc&) {
+        ++threw;
+      }
+      const int v = m.get(i).value_or(-2);
+      ASSERT_TRUE(v == -1 || v == i) << i << " -> " << v;
+    }
+  }
+  EXPECT_GT(threw, 0);
+  EXPECT_TRUE(m.resizing());
+  for (int i = 0; i < keys; ++i) ASSERT_TRUE(m.contains(i)) << i;
+  EXPECT_EQ(m.size(), static_cast<std::size_t>(keys));
   g_fail_alloc = false;
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(m.insert_or_assign(i % 7, i % 7) == false);
+  for (int i = 0; i < 200; ++i) ASSERT_FALSE(m.insert_or_assign(i % keys, i % keys));
   EXPECT_FALSE(m.resizing());
-  EXPECT_EQ(m.size(), 7u);
+  EXPECT_EQ(m.size(), static_cast<std::size_t>(keys));
   std::scoped_lock rs(grace::rcu_default_domain());
   int n = 0;
   m.for_each([&](int k, int v) {
     EXPECT_EQ(k, v);
     ++n;
   });
-  EXPECT_EQ(n, 7);
+  EXPECT_EQ(n, keys);
 }
 
 }  // namespace
