@@ -213,10 +213,21 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_EARLY_MARK)
 #define GRACE_HASH_MAP_BROKEN_EARLY_MARK 0
 #endif
+// The third negative control (tests/unit/hash_map_negative_freeze_test.cpp)
+// defines this to 1: a migration freezes only the slots that hold an element
+// and leaves empty slots OPEN, so an update can still claim an empty slot of
+// a bucket whose entries were already copied into the next table (an empty
+// chain, or a claim racing the freeze: a walk stops at the first frozen
+// entry); the insert returns true and is lost when the old table is retired.
+#if !defined(GRACE_HASH_MAP_BROKEN_OPEN_EMPTY)
+#define GRACE_HASH_MAP_BROKEN_OPEN_EMPTY 0
+#endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
 #elif GRACE_HASH_MAP_BROKEN_EARLY_MARK
 #define GRACE_HASH_MAP_ABI hm_broken_early_mark
+#elif GRACE_HASH_MAP_BROKEN_OPEN_EMPTY
+#define GRACE_HASH_MAP_ABI hm_broken_open_empty
 #else
 #define GRACE_HASH_MAP_ABI hm_v2
 #endif
@@ -443,6 +454,10 @@ inline std::uint64_t freeze_chain(bucket& head) noexcept {
   std::uint64_t link = before;
   for (bucket* b = &head;;) {
     for (auto& s : b->slot) {
+#if GRACE_HASH_MAP_BROKEN_OPEN_EMPTY
+      // Deliberately wrong (negative control): empty slots stay claimable.
+      if (s.load(std::memory_order_relaxed) == kEmpty) continue;
+#endif
       // [HM12] acq_rel: the release pairs with [HM2] in lookups (after
       // [HM11] in this thread, so a lookup that reads this value sees F);
       // the acquire half joins the release sequence of the CAS that put the
