@@ -61,9 +61,11 @@
 //
 // Resizing: freeze, copy, mark.  Migrating bucket b of table t into t->next
 // (any thread may do it, and several may do it at once):
-//   1. set F on b's link [HM11], then clear OPEN in every slot and set F on
-//      every overflow link, in chain order [HM12]: from then on every CAS of
-//      an update on b fails, and b's contents are immutable;
+//   1. set F on b's link [HM11], then clear OPEN in every slot up to the
+//      first empty one [HM12] (the slots after it are empty and no walk can
+//      reach them), setting F on each overflow link before its slots: from
+//      then on every CAS of an update on b fails, and b's contents are
+//      immutable;
 //   2. copy every live entry into next (a claim there: copies of one key by
 //      several helpers meet at one slot; a slot already holding the key means
 //      done);
@@ -215,10 +217,9 @@
 #endif
 // The third negative control (tests/unit/hash_map_negative_freeze_test.cpp)
 // defines this to 1: a migration freezes only the slots that hold an element
-// and leaves empty slots OPEN, so an update can still claim an empty slot of
-// a bucket whose entries were already copied into the next table (an empty
-// chain, or a claim racing the freeze: a walk stops at the first frozen
-// entry); the insert returns true and is lost when the old table is retired.
+// and leaves the first empty slot OPEN, so an update can still claim it in a
+// bucket whose entries were already copied into the next table; the insert
+// returns true and is lost when the old table is retired.
 #if !defined(GRACE_HASH_MAP_BROKEN_OPEN_EMPTY)
 #define GRACE_HASH_MAP_BROKEN_OPEN_EMPTY 0
 #endif
@@ -444,6 +445,13 @@ bool for_each_slot(Bucket& head, F&& f) {
 // Step 1 of a migration: freezes head's chain (see the file comment).
 // Idempotent; any number of threads may run it at once.  Returns the head's
 // link as it was before (M set: the bucket is done already).
+//
+// Claims go in chain order (a walk never passes an empty slot, and a slot
+// never becomes empty again), so the taken slots are a prefix of the chain
+// and every slot after the first empty one is empty: freezing that first
+// empty slot stops every later claim (a walk stops there), and the slots
+// after it need no RMW.  At the load of a table in use (about 2 elements per
+// bucket) that is 1 + 3 RMWs per bucket instead of 1 + 7.
 inline std::uint64_t freeze_chain(bucket& head) noexcept {
   // [HM11] acq_rel: the release half pairs with [HM3] in lookups (a lookup
   // that reads a frozen slot, [HM12], then sees F); the acquire half makes a
@@ -455,14 +463,15 @@ inline std::uint64_t freeze_chain(bucket& head) noexcept {
   for (bucket* b = &head;;) {
     for (auto& s : b->slot) {
 #if GRACE_HASH_MAP_BROKEN_OPEN_EMPTY
-      // Deliberately wrong (negative control): empty slots stay claimable.
-      if (s.load(std::memory_order_relaxed) == kEmpty) continue;
+      // Deliberately wrong (negative control): the first empty slot stays
+      // claimable.
+      if (s.load(std::memory_order_relaxed) == kEmpty) return before;
 #endif
       // [HM12] acq_rel: the release pairs with [HM2] in lookups (after
       // [HM11] in this thread, so a lookup that reads this value sees F);
       // the acquire half joins the release sequence of the CAS that put the
       // element there ([HM1]), so its contents are visible to the copy.
-      s.fetch_and(~kOpen, std::memory_order_acq_rel);
+      if (!has_element(s.fetch_and(~kOpen, std::memory_order_acq_rel))) return before;
     }
     bucket* next = line_of(link);
     if (next == nullptr) return before;
