@@ -49,7 +49,8 @@ struct tracked_value {
     live.fetch_sub(1, std::memory_order_relaxed);
   }
   bool ok_for(std::uint64_t k) const {
-    return key == k && *static_cast<const volatile std::uint64_t*>(&check) == (k ^ hm_oracle::kMagic);
+    return key == k &&
+           *static_cast<const volatile std::uint64_t*>(&check) == (k ^ hm_oracle::kMagic);
   }
 };
 
@@ -95,12 +96,12 @@ struct no_hook {
 // The configuration the negative control runs (and the real map must pass):
 // one thread, erases included.  Erases make the map shrink and rehash, and a
 // table being shrunk has many empty buckets: an insert that meets an empty
-// bucket already marked M (the broken build leaves its slots open) claims a
-// slot there.  With one thread such a lost element stays in the old table
-// only (nothing can copy it), so the broken map merely leaks it; with several,
-// a claim racing a copy could leave one element in both tables and the broken
-// map would free it twice, aborting a sanitizer build instead of failing the
-// oracle.
+// bucket already marked M (the broken build leaves its first empty slot
+// open) claims a slot there.  With one thread such a lost element stays in
+// the old table only (nothing can copy it), so the broken map merely leaks
+// it; with several, a claim racing a copy could leave one element in both
+// tables and the broken map would free it twice, aborting a sanitizer build
+// instead of failing the oracle.
 inline lost_insert_config negative_control_config() {
   lost_insert_config c;
   c.threads = 1;

@@ -117,7 +117,8 @@ TEST(HashMapLockFree, SameKeyRacesHaveExactAccountingDuringResizes) {
     std::thread churn([&] {
       const std::uint64_t n = 400;
       while (running.load() != 0) {
-        for (std::uint64_t i = 0; i < n; ++i) m.insert(kChurnBase + i, tracked_value(kChurnBase + i));
+        for (std::uint64_t i = 0; i < n; ++i)
+          m.insert(kChurnBase + i, tracked_value(kChurnBase + i));
         for (std::uint64_t i = 0; i < n; ++i) m.erase(kChurnBase + i);
       }
     });
@@ -272,9 +273,9 @@ TEST(HashMapLockFree, DestructorMidResizeDestroysEachElementOnce) {
       ++k;
     }
     for (std::uint64_t i = 0; i < 6; ++i) {
-      m.erase(10000 + 7 * i);                                      // tombstones
+      m.erase(10000 + 7 * i);                                           // tombstones
       m.insert_or_assign(10001 + 7 * i, tracked_value(10001 + 7 * i));  // replaced
-      m.insert(10000 + 7 * i, tracked_value(10000 + 7 * i));       // revived
+      m.insert(10000 + 7 * i, tracked_value(10000 + 7 * i));            // revived
     }
     if (m.resizing()) ++mid_resize;
   }

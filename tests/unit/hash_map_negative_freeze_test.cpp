@@ -1,8 +1,8 @@
 // Negative control for the migration's freeze (step 1, [HM12] in
-// include/grace/hash_map.hpp: every slot of the chain, empty ones included,
-// loses OPEN): this translation unit builds grace::hash_map with
-// GRACE_HASH_MAP_BROKEN_OPEN_EMPTY=1, where empty slots stay open.  An insert
-// can then claim an empty slot of a bucket that was already copied into the
+// include/grace/hash_map.hpp: every slot of the chain up to and including the
+// first empty one loses OPEN): this translation unit builds grace::hash_map
+// with GRACE_HASH_MAP_BROKEN_OPEN_EMPTY=1, where that empty slot stays open.
+// An insert can then claim it in a bucket that was already copied into the
 // next table: it returns true, and the element is gone once the old table is
 // retired.  (Only an empty chain, or a claim racing the freeze, is exposed: a
 // walk stops at the first frozen entry.)  The lost-insert oracle of
@@ -38,9 +38,9 @@
 namespace {
 
 TEST(HashMapNegativeControl, UnfrozenEmptySlotsLoseInsertsCaughtByTheOracle) {
-  using broken_map = grace::hash_map<std::uint64_t, hm_lockfree::tracked_value,
-                                     std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                                     hm_oracle::resize_heavy_traits>;
+  using broken_map =
+      grace::hash_map<std::uint64_t, hm_lockfree::tracked_value, std::hash<std::uint64_t>,
+                      std::equal_to<std::uint64_t>, hm_oracle::resize_heavy_traits>;
 #if defined(HM_NEG_FREEZE_ASAN)
   auto hook = [] { return __lsan::ScopedDisabler(); };
 #else
