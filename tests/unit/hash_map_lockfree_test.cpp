@@ -92,16 +92,17 @@ TEST(HashMapLockFree, SameKeyRacesHaveExactAccountingDuringResizes) {
       ts.emplace_back([&, id] {
         std::mt19937_64 rng(77 + static_cast<std::uint64_t>(id));
         for (int i = 0; i < ops; ++i) {
-          const std::uint64_t k = rng() % kKeys;
+          const std::uint64_t j = rng() % kKeys;
+          const std::uint64_t k = hm_lockfree::oracle_key(j);  // random buckets
           switch (rng() % 4) {
             case 0:
-              if (m.insert(k, tracked_value(k))) balance[k].fetch_add(1);
+              if (m.insert(k, tracked_value(k))) balance[j].fetch_add(1);
               break;
             case 1:
-              if (m.erase(k)) balance[k].fetch_sub(1);
+              if (m.erase(k)) balance[j].fetch_sub(1);
               break;
             case 2:
-              if (m.insert_or_assign(k, tracked_value(k))) balance[k].fetch_add(1);
+              if (m.insert_or_assign(k, tracked_value(k))) balance[j].fetch_add(1);
               break;
             default: {
               std::scoped_lock rs(m.domain());
@@ -116,18 +117,19 @@ TEST(HashMapLockFree, SameKeyRacesHaveExactAccountingDuringResizes) {
     // Churn: other keys come and go in waves (grows, shrinks, rehashes).
     std::thread churn([&] {
       const std::uint64_t n = 400;
+      auto key = [](std::uint64_t i) { return hm_lockfree::oracle_key(kChurnBase + i); };
       while (running.load() != 0) {
-        for (std::uint64_t i = 0; i < n; ++i)
-          m.insert(kChurnBase + i, tracked_value(kChurnBase + i));
-        for (std::uint64_t i = 0; i < n; ++i) m.erase(kChurnBase + i);
+        for (std::uint64_t i = 0; i < n; ++i) m.insert(key(i), tracked_value(key(i)));
+        for (std::uint64_t i = 0; i < n; ++i) m.erase(key(i));
       }
     });
     for (auto& t : ts) t.join();
     churn.join();
     EXPECT_EQ(corrupt.load(), 0u);
     std::uint64_t present = 0;
-    for (std::uint64_t k = 0; k < kKeys; ++k) {
-      const std::int64_t b = balance[k].load();
+    for (std::uint64_t j = 0; j < kKeys; ++j) {
+      const std::uint64_t k = hm_lockfree::oracle_key(j);
+      const std::int64_t b = balance[j].load();
       const bool has = m.contains(k);
       present += has ? 1 : 0;
       EXPECT_EQ(b, has ? 1 : 0) << "key " << k << ": successful inserts minus erases " << b
@@ -151,13 +153,15 @@ TEST(HashMapLockFree, SameKeyRacesHaveExactAccountingDuringResizes) {
 TEST(HashMapLockFree, LookupsAfterAnUpdateReturnedSeeIt) {
   constexpr std::uint64_t kWave = 256;
   constexpr std::uint64_t kChurnBase = 1u << 24;
-  const int waves = kScale == 1 ? 600 : 30;
+  const int waves = kScale == 1 ? 400 : 30;
   hm_oracle::oracle_domain od;
   lf_map m(od.dom);
   // wave << 32 | erasing << 31 | count of updates of this phase returned.
   std::atomic<std::uint64_t> state{0};
   std::atomic<bool> done{false};
   std::atomic<int> readers_started{0};
+  // Scrambled keys: random buckets (hm_lockfree::oracle_key()).
+  auto key = [](std::uint64_t j) { return hm_lockfree::oracle_key(j); };
   auto word = [](std::uint64_t w, bool erasing, std::uint64_t n) {
     return w << 32 | (erasing ? std::uint64_t{1} << 31 : 0) | n;
   };
@@ -166,12 +170,13 @@ TEST(HashMapLockFree, LookupsAfterAnUpdateReturnedSeeIt) {
     for (std::uint64_t w = 0; w < static_cast<std::uint64_t>(waves); ++w) {
       const std::uint64_t base = w * kWave;
       for (std::uint64_t i = 0; i < kWave; ++i) {
-        m.insert(base + i, tracked_value(base + i));
+        const std::uint64_t k = key(base + i);
+        m.insert(k, tracked_value(k));
         state.store(word(w, false, i + 1), std::memory_order_release);
       }
       state.store(word(w, true, 0), std::memory_order_release);
       for (std::uint64_t i = 0; i < kWave; ++i) {
-        m.erase(base + i);
+        m.erase(key(base + i));
         state.store(word(w, true, i + 1), std::memory_order_release);
       }
     }
@@ -180,8 +185,9 @@ TEST(HashMapLockFree, LookupsAfterAnUpdateReturnedSeeIt) {
   std::thread churn([&] {
     const std::uint64_t n = 300;
     while (!done.load()) {
-      for (std::uint64_t i = 0; i < n; ++i) m.insert(kChurnBase + i, tracked_value(kChurnBase + i));
-      for (std::uint64_t i = 0; i < n; ++i) m.erase(kChurnBase + i);
+      for (std::uint64_t i = 0; i < n; ++i)
+        m.insert(key(kChurnBase + i), tracked_value(key(kChurnBase + i)));
+      for (std::uint64_t i = 0; i < n; ++i) m.erase(key(kChurnBase + i));
     }
   });
   std::atomic<std::uint64_t> missed{0}, stale{0}, corrupt{0}, checks{0};
@@ -199,7 +205,7 @@ TEST(HashMapLockFree, LookupsAfterAnUpdateReturnedSeeIt) {
         const std::uint64_t i = rng() % kWave;
         // An earlier wave's key: erased before s1 was stored.
         const bool old = w > 0 && (rng() & 1) != 0;
-        const std::uint64_t k = old ? (w - 1) * kWave + i : w * kWave + i;
+        const std::uint64_t k = key(old ? (w - 1) * kWave + i : w * kWave + i);
         bool found;
         {
           std::scoped_lock rs(m.domain());
