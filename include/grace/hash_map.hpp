@@ -1096,11 +1096,25 @@ class hash_map {
     const std::uint64_t chunk = Traits::kMigrateChunk < n ? Traits::kMigrateChunk : n;
     // Each copy reads its element's hash, a cache miss: start the misses of
     // the whole chunk at once so that they overlap.  (Relaxed loads: a hint
-    // only; a prefetch of a stale address is harmless.)
+    // only; a prefetch of a stale address is harmless.  Taken slots are a
+    // prefix of the line: see freeze_chain().)
     for (std::uint64_t i = 0; i < chunk; ++i) {
       for (const auto& s : t->buckets()[(start + i) & t->mask].slot) {
         const std::uint64_t e = s.load(std::memory_order_relaxed);
+        if (!hm_detail::has_element(e)) break;
         if (hm_detail::is_live(e)) __builtin_prefetch(&node_of(e)->hash);
+      }
+    }
+    // ... and the copies' target lines in nt (each gets a CAS, which would
+    // otherwise take its miss alone): bucket j splits into j + k * n (grow)
+    // or folds into j & nt->mask (shrink).  Not for a jump of more than 8x
+    // (reserve() on a small map): most targets then stay empty.
+    for (std::uint64_t i = 0; i < chunk && nt->size() <= 8 * n; ++i) {
+      const std::uint64_t j = (start + i) & t->mask;
+      if (nt->mask >= t->mask) {
+        for (std::uint64_t k = j; k <= nt->mask; k += n) __builtin_prefetch(&nt->buckets()[k], 1);
+      } else {
+        __builtin_prefetch(&nt->buckets()[j & nt->mask], 1);
       }
     }
     std::uint64_t marked = 0;
