@@ -196,6 +196,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "grace/detail/atomic.hpp"
 #include "grace/detail/reader.hpp"
 #include "grace/rcu.hpp"
@@ -246,6 +248,13 @@ struct hash_map_default_traits {
   // (load below 1/2).  A new table is sized for kTargetLoad elements/bucket.
   static constexpr std::size_t kGrowLoad = 2;
   static constexpr std::size_t kTargetLoad = 1;
+  // Tables of 4 MiB or more ask for transparent huge pages (see
+  // table::create()).  Off by default: measured on a 2-vCPU VM, huge pages
+  // made a growing map's inserts 15-25% cheaper and 1M-key lookups faster,
+  // but the first large table of a process was often several times slower
+  // to create (the kernel compacting memory for 2 MiB pages).  Traits without
+  // this member get false.
+  static constexpr bool kHugePages = false;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
   // as if operator new had thrown std::bad_alloc.
@@ -364,8 +373,20 @@ struct table {
   alignas(64) detail::atomic<std::uint64_t> done{0};
 
   // n buckets (a power of two).  Throws std::bad_alloc.
-  static table* create(std::size_t n) {
-    void* p = ::operator new(sizeof(table) + n * sizeof(bucket), std::align_val_t{64});
+  // With `huge_pages`, a table of 4 MiB or more asks for transparent huge
+  // pages (madvise(MADV_HUGEPAGE) on its 2 MiB-aligned interior, before the
+  // first touch): one page fault per 2 MiB instead of 512, and fewer TLB
+  // misses per lookup.  A hint: where THP is off or refused, nothing changes.
+  static table* create(std::size_t n, bool huge_pages) {
+    const std::size_t bytes = sizeof(table) + n * sizeof(bucket);
+    void* p = ::operator new(bytes, std::align_val_t{64});
+    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+    if (huge_pages && bytes >= 2 * kHuge) {
+      const auto a = reinterpret_cast<std::uintptr_t>(p);
+      const std::uintptr_t lo = (a + kHuge - 1) & ~(kHuge - 1);
+      const std::uintptr_t hi = (a + bytes) & ~(kHuge - 1);
+      if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+    }
     auto* t = ::new (p) table(n);
     for (std::size_t i = 0; i < n; ++i) ::new (&t->buckets()[i]) bucket;
     return t;
@@ -515,7 +536,7 @@ class hash_map {
   // An empty map in `dom` (which must outlive the map and any element it
   // retired).  Allocates the minimal table: throws std::bad_alloc.
   explicit hash_map(rcu_domain& dom = rcu_default_domain())
-      : dom_(&dom), cur_(table::create(Traits::kMinBuckets)) {}
+      : dom_(&dom), cur_(table::create(Traits::kMinBuckets, huge_pages())) {}
   hash_map(const hash_map&) = delete;
   hash_map& operator=(const hash_map&) = delete;
 
@@ -628,7 +649,7 @@ class hash_map {
       table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
       if (nt == nullptr) {
         if (t->size() >= want) return;
-        table* fresh = table::create(want);  // may throw: map unchanged
+        table* fresh = table::create(want, huge_pages());  // may throw: map unchanged
         if (!start_resize(t, fresh)) table::destroy(fresh);
         continue;
       }
@@ -733,6 +754,14 @@ class hash_map {
     }
     const node* n = node_of(v);
     return n->hash == h && equal_(n->key, key);
+  }
+
+  static constexpr bool huge_pages() noexcept {
+    if constexpr (requires { Traits::kHugePages; }) {
+      return Traits::kHugePages;
+    } else {
+      return false;
+    }
   }
 
   static std::size_t buckets_for(std::size_t n) noexcept {
@@ -1046,7 +1075,7 @@ class hash_map {
       if constexpr (requires { Traits::inject_alloc_failure(); }) {
         if (Traits::inject_alloc_failure()) return;
       }
-      fresh = table::create(n);
+      fresh = table::create(n, huge_pages());
     } catch (const std::bad_alloc&) {
       return;
     }

@@ -376,3 +376,25 @@ TEST(HashMap, BadAllocDuringMigrationLeavesTheBucketFrozenAndFindable) {
 }
 
 }  // namespace
+
+namespace {
+
+// kHugePages: tables of 4 MiB or more are madvise()d for transparent huge
+// pages (a hint).  The map behaves the same; 200K keys reach a 16 MiB table.
+struct huge_page_traits : grace::hash_map_default_traits {
+  static constexpr bool kHugePages = true;
+};
+
+TEST(HashMap, HugePageTablesBehaveTheSame) {
+  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                  std::equal_to<std::uint64_t>, huge_page_traits>
+      m;
+  constexpr std::uint64_t kKeys = 200000;
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k * 7919, k));
+  EXPECT_GE(m.bucket_count() * 64, std::size_t{4} << 20);
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_EQ(m.get(k * 7919).value_or(~0ull), k);
+  for (std::uint64_t k = 0; k < kKeys; k += 2) ASSERT_TRUE(m.erase(k * 7919));
+  EXPECT_EQ(m.size(), kKeys / 2);
+}
+
+}  // namespace
