@@ -249,10 +249,11 @@ struct hash_map_default_traits {
   static constexpr std::size_t kGrowLoad = 2;
   static constexpr std::size_t kTargetLoad = 1;
   // Tables of 4 MiB or more ask for transparent huge pages (see
-  // table::create()).  Off by default: measured on a 2-vCPU VM, huge pages
-  // made a growing map's inserts 15-25% cheaper and 1M-key lookups faster,
-  // but the first large table of a process was often several times slower
-  // to create (the kernel compacting memory for 2 MiB pages).  Traits without
+  // table::create()).  Off by default: measured on a 2-vCPU VM (1M keys,
+  // THP in madvise mode), reserve() got 3-4x cheaper and inserts into a
+  // reserved map about 10% cheaper, but a map growing from empty was often
+  // 1.5-2x slower (the kernel finding and zeroing 2 MiB pages for each new
+  // table), and lookups did not change beyond the noise.  Traits without
   // this member get false.
   static constexpr bool kHugePages = false;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
