@@ -130,7 +130,8 @@
 //   Lookups and iteration: wait-free.  A lookup reads one table header, one
 //   bucket line (plus its overflow chain, rare) and the matching elements; a
 //   lookup that meets a migrated bucket follows to the next table (at most
-//   once per resize that completes during the lookup); one that meets a
+//   once for the resize in progress, plus once per resize completed during
+//   the lookup); one that meets a
 //   bucket being frozen scans its chain once more.  No lock, no RMW, no
 //   store to shared memory; never blocked by a writer or a resize.  A hit in
 //   the head bucket does not look at the link word at all.  x86-64, g++ 12,
@@ -171,6 +172,9 @@
 //   find its keys; later updates finish it); an update that must finish it
 //   first (insert, insert_or_assign, erase of a key in that bucket) throws
 //   std::bad_alloc with the map unchanged.  reserve() throws std::bad_alloc.
+//
+// Hash and KeyEqual must not throw (they run inside noexcept migration
+// steps and lookups: a throw there calls std::terminate).
 //
 // Threads and domains: all operations take a read-side section of the map's
 // domain (writers too: it protects the tables and elements they traverse).
@@ -636,7 +640,8 @@ class hash_map {
 
   // Makes room for n elements without a resize, and keeps the table at least
   // that large (shrinking stops there).  Finishes any resize in progress,
-  // then migrates the whole table.  Throws std::bad_alloc (map unchanged).
+  // then migrates the whole table.  Throws std::bad_alloc (contents
+  // unchanged; the shrink floor stays raised).
   // Not inside a read-side section it would hold for long.
   void reserve(size_type n) {
     const std::size_t want = buckets_for(n);
