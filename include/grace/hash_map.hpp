@@ -560,11 +560,10 @@ class hash_map {
       hm_detail::for_each_slot(b, [&](slot_t& s) {
         const std::uint64_t v = s.load(std::memory_order_relaxed);
         if (!hm_detail::has_element(v)) return true;
-        const bool owned = !hm_detail::is_live(v) || (link & hm_detail::kMigrated) == 0;
-        if (owned && !(hm_detail::is_live(v) && (link & hm_detail::kFrozen) != 0 &&
-                       holds(nt, node_of(v)))) {
-          delete node_of(v);
-        }
+        const bool belongs_to_nt = hm_detail::is_live(v) &&
+                                   ((link & hm_detail::kMigrated) != 0 ||
+                                    ((link & hm_detail::kFrozen) != 0 && holds(nt, node_of(v))));
+        if (!belongs_to_nt) delete node_of(v);
         return true;
       });
     }
