@@ -37,8 +37,10 @@
 //          low 16 bits a tag: bits 2..15 of the hash, then
 //            bit 1  OPEN: not frozen by a migration
 //            bit 0  LIVE: the element is in the map (clear: a tombstone)
-//          An empty slot is OPEN with no element (2); a frozen empty slot is
-//          0.  A lookup compares the slot's low 16 bits with the key's tag
+//          An empty slot is 0 (so an all-zero bucket is empty, and tables
+//          come from zeroed memory without an initialising pass); a frozen
+//          empty slot is 4 (no element, neither OPEN nor LIVE).  A lookup
+//          compares the slot's low 16 bits with the key's tag
 //          with OPEN and LIVE set (one 16-bit compare on x86-64), so empty
 //          slots, tombstones and frozen slots never match on the hit path.
 //   hash:  Fibonacci hashing: the user's hash times 2^64/phi (one 64x64->128
@@ -277,8 +279,8 @@ inline constexpr std::uint64_t kLinkFlags = 63;
 // Slot bits (see the file comment).
 inline constexpr std::uint64_t kLive = 1;
 inline constexpr std::uint64_t kOpen = 2;
-inline constexpr std::uint64_t kEmpty = kOpen;     // open, no element
-inline constexpr std::uint64_t kFrozenEmpty = 0;   // frozen, no element
+inline constexpr std::uint64_t kEmpty = 0;        // no element, claimable
+inline constexpr std::uint64_t kFrozenEmpty = 4;  // no element, frozen
 inline constexpr int kTagBits = 16;
 inline constexpr std::uint64_t kAddrLimit = std::uint64_t{1} << 48;
 
@@ -286,22 +288,24 @@ inline bool is_open(std::uint64_t v) noexcept { return (v & kOpen) != 0; }
 inline bool is_live(std::uint64_t v) noexcept { return (v & kLive) != 0; }
 inline bool has_element(std::uint64_t v) noexcept { return (v >> kTagBits) != 0; }
 
-// One cache line: a bucket or an overflow line.
+// One cache line: a bucket or an overflow line.  All zero is an empty
+// bucket (no line, no flag, kEmpty slots), and the words are atomic_words
+// (trivially constructible): a table's buckets are its zeroed memory, never
+// written before first use.  Overflow lines are value-initialized (zero).
 struct alignas(64) bucket {
   // Head bucket: next line* | M | F.  Overflow line: next line* | F.
   //   writers: updates append a line (CAS from a null pointer, [HM1]);
   //            migrations set F [HM11] and M [HM9] with fetch_or.
   //   readers: lookups, iteration and updates, acquire [HM3].
-  detail::atomic<std::uint64_t> link{0};
+  detail::atomic_word<std::uint64_t> link;
   // (element* << 16) | tag | OPEN | LIVE, a tombstone, kEmpty or kFrozenEmpty.
   //   writers: updates, CAS [HM1]; migrations clear OPEN, fetch_and [HM12].
   //   readers: lookups and updates, acquire [HM2].
-  detail::atomic<std::uint64_t> slot[kSlots];
-
-  bucket() noexcept {
-    for (auto& s : slot) s.store(kEmpty, std::memory_order_relaxed);  // unpublished yet
-  }
+  detail::atomic_word<std::uint64_t> slot[kSlots];
 };
+static_assert(std::is_trivially_default_constructible_v<bucket> &&
+                  std::is_trivially_destructible_v<bucket>,
+              "a table's zeroed memory holds its buckets without a constructor call");
 static_assert(sizeof(bucket) == 64, "a bucket is one cache line");
 static_assert(sizeof(void*) == 8, "grace::hash_map packs pointers into 48 bits");
 
@@ -378,13 +382,20 @@ struct table {
   alignas(64) detail::atomic<std::uint64_t> done{0};
 
   // n buckets (a power of two).  Throws std::bad_alloc.
+  // The memory comes zeroed from calloc(), and zero is an empty bucket, so
+  // nothing writes the buckets here: a large table (which glibc maps fresh,
+  // already zero) is faulted in page by page as it is first used, by
+  // inserts or by the migration that fills it, instead of all at once.
   // With `huge_pages`, a table of 4 MiB or more asks for transparent huge
   // pages (madvise(MADV_HUGEPAGE) on its 2 MiB-aligned interior, before the
   // first touch): one page fault per 2 MiB instead of 512, and fewer TLB
   // misses per lookup.  A hint: where THP is off or refused, nothing changes.
   static table* create(std::size_t n, bool huge_pages) {
     const std::size_t bytes = sizeof(table) + n * sizeof(bucket);
-    void* p = ::operator new(bytes, std::align_val_t{64});
+    void* raw = std::calloc(1, bytes + alignof(bucket));
+    if (raw == nullptr) throw std::bad_alloc();
+    void* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(raw) + alignof(bucket) - 1) &
+                                      ~std::uintptr_t{alignof(bucket) - 1});
     constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
     if (huge_pages && bytes >= 2 * kHuge) {
       const auto a = reinterpret_cast<std::uintptr_t>(p);
@@ -392,15 +403,14 @@ struct table {
       const std::uintptr_t hi = (a + bytes) & ~(kHuge - 1);
       if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
     }
-    auto* t = ::new (p) table(n);
-    for (std::size_t i = 0; i < n; ++i) ::new (&t->buckets()[i]) bucket;
-    return t;
+    return ::new (p) table(n, raw);  // the buckets: implicit-lifetime, zero
   }
   // Frees the table and its overflow lines (not the elements).
   static void destroy(table* t) noexcept {
     if (t == nullptr) return;
+    void* raw = t->raw_;
     t->~table();
-    ::operator delete(static_cast<void*>(t), std::align_val_t{64});
+    std::free(raw);
   }
 
   table(const table&) = delete;
@@ -436,7 +446,8 @@ struct table {
   std::uint64_t size() const noexcept { return mask + 1; }
 
  private:
-  explicit table(std::size_t n) : off_mask((n - 1) << 6), mask(n - 1) {}
+  table(std::size_t n, void* raw) : off_mask((n - 1) << 6), mask(n - 1), raw_(raw) {}
+  void* raw_;  // what calloc() returned (the table starts at the next 64-byte boundary)
 };
 static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
 static_assert(std::is_standard_layout_v<rcu_head>);
@@ -451,7 +462,7 @@ bucket* new_line(bool nothrow) {
       throw std::bad_alloc();
     }
   }
-  return nothrow ? new (std::nothrow) bucket : new bucket;
+  return nothrow ? new (std::nothrow) bucket() : new bucket();  // value-initialized: zero
 }
 
 // Calls f(slot) for every slot of head's chain, in chain order, until f
@@ -493,10 +504,23 @@ inline std::uint64_t freeze_chain(bucket& head) noexcept {
       // claimable.
       if (s.load(std::memory_order_relaxed) == kEmpty) return before;
 #endif
+      // Relaxed: only picks the RMW below; the RMW carries the ordering.
+      std::uint64_t v = s.load(std::memory_order_relaxed);
+      // The first empty slot: freeze it as kFrozenEmpty, unless a claim
+      // beats us (then v is that entry: freeze it and go on).
+      while (v == kEmpty) {
+        // [HM12] acq_rel, as for the entries below.
+        if (s.compare_exchange_strong(v, kFrozenEmpty, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+          return before;
+        }
+      }
       // [HM12] acq_rel: the release pairs with [HM2] in lookups (after
       // [HM11] in this thread, so a lookup that reads this value sees F);
       // the acquire half joins the release sequence of the CAS that put the
       // element there ([HM1]), so its contents are visible to the copy.
+      // (v is not kEmpty, and a slot never becomes empty again: the AND
+      // cannot meet an open empty slot.)
       if (!has_element(s.fetch_and(~kOpen, std::memory_order_acq_rel))) return before;
     }
     bucket* next = line_of(link);
@@ -515,7 +539,7 @@ template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std:
 class hash_map {
   using bucket = hm_detail::bucket;
   using table = hm_detail::table;
-  using slot_t = detail::atomic<std::uint64_t>;
+  using slot_t = detail::atomic_word<std::uint64_t>;
   // How lookup() hands the key to its out-of-line rest: by value when that is
   // a register copy, so that the caller's key never has to live in memory.
   using key_arg = std::conditional_t<std::is_trivially_copyable_v<Key> && sizeof(Key) <= 16, Key,

@@ -18,8 +18,12 @@
  *
  * Abstractions.  Hashing is gone: every key lives in this bucket (and in
  * the one bucket of the next table it maps to).  Elements are abstracted to
- * their key: a slot value is key << 2 | OPEN | LIVE, so EMPTY = OPEN (2) and
- * a frozen empty slot is 0, as in the code; a replace (insert_or_assign of
+ * their key: a slot value is key << 2 | OPEN | LIVE, EMPTY = OPEN (2) and a
+ * frozen empty slot is 0.  (The code encodes empty as 0 and frozen empty as
+ * 4, so that zeroed memory is an empty table, and freezes an empty slot with
+ * a CAS, an entry with fetch_and, retrying on the entry when a claim beats
+ * the CAS: together one atomic "freeze whatever is there", which is the one
+ * fetch_and step here.)  A replace (insert_or_assign of
  * a live key) writes the same abstract value, so element identity (the ABA
  * a real CAS would notice) is not modeled: such a CAS succeeds here where
  * the code's fails and re-walks to the same result.  Memory reclamation is

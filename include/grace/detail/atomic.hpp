@@ -22,52 +22,64 @@ void debug_yield() noexcept;
 #define GRACE_YIELD_POINT() ((void)0)
 #endif
 
+// The operations of an atomic T, each a yield point in the GRACE_DEBUG_YIELD
+// build.  Self provides ref(): the std::atomic<T>& or std::atomic_ref<T>
+// the operation applies to.
+template <class T, class Self>
+class atomic_ops {
+ public:
+  T load(std::memory_order o) const noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().load(o);
+  }
+  void store(T v, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    self().ref().store(v, o);
+  }
+  T exchange(T v, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().exchange(v, o);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
+                               std::memory_order failure) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
+                             std::memory_order failure) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().compare_exchange_weak(expected, desired, success, failure);
+  }
+  T fetch_add(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().fetch_add(d, o);
+  }
+  T fetch_sub(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().fetch_sub(d, o);
+  }
+  T fetch_or(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().fetch_or(d, o);
+  }
+  T fetch_and(T d, std::memory_order o) noexcept {
+    GRACE_YIELD_POINT();
+    return self().ref().fetch_and(d, o);
+  }
+
+ private:
+  const Self& self() const noexcept { return static_cast<const Self&>(*this); }
+  Self& self() noexcept { return static_cast<Self&>(*this); }
+};
+
+// An atomic T, value-initialized (zero) by default.
 template <class T>
-class atomic {
+class atomic : public atomic_ops<T, atomic<T>> {
  public:
   constexpr atomic() noexcept : v_() {}
   constexpr explicit atomic(T v) noexcept : v_(v) {}
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
-
-  T load(std::memory_order o) const noexcept {
-    GRACE_YIELD_POINT();
-    return v_.load(o);
-  }
-  void store(T v, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    v_.store(v, o);
-  }
-  T exchange(T v, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.exchange(v, o);
-  }
-  bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
-                               std::memory_order failure) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.compare_exchange_strong(expected, desired, success, failure);
-  }
-  bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
-                             std::memory_order failure) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.compare_exchange_weak(expected, desired, success, failure);
-  }
-  T fetch_add(T d, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.fetch_add(d, o);
-  }
-  T fetch_sub(T d, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.fetch_sub(d, o);
-  }
-  T fetch_or(T d, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.fetch_or(d, o);
-  }
-  T fetch_and(T d, std::memory_order o) noexcept {
-    GRACE_YIELD_POINT();
-    return v_.fetch_and(d, o);
-  }
 
   // The underlying object, for futex(2) addresses and the read side's
   // one-instruction decrement (grace/detail/reader.hpp) only.
@@ -75,7 +87,29 @@ class atomic {
   const std::atomic<T>& raw() const noexcept { return v_; }
 
  private:
+  friend class atomic_ops<T, atomic<T>>;
+  std::atomic<T>& ref() noexcept { return v_; }
+  const std::atomic<T>& ref() const noexcept { return v_; }
   std::atomic<T> v_;
+};
+
+// An atomic T with a TRIVIAL default constructor (so not initialized by
+// it): for arrays that live in memory the allocator hands out zeroed
+// (calloc), where zero is the intended initial value and writing it would
+// cost a pass over the memory and its page faults.  Trivially constructible
+// and destructible, it is an implicit-lifetime type: such memory holds it
+// without a constructor call.  Accessed through std::atomic_ref.
+template <class T>
+class atomic_word : public atomic_ops<T, atomic_word<T>> {
+ public:
+  atomic_word() noexcept = default;
+  atomic_word(const atomic_word&) = delete;
+  atomic_word& operator=(const atomic_word&) = delete;
+
+ private:
+  friend class atomic_ops<T, atomic_word<T>>;
+  std::atomic_ref<T> ref() const noexcept { return std::atomic_ref<T>(const_cast<T&>(v_)); }
+  alignas(std::atomic_ref<T>::required_alignment) T v_;
 };
 
 // A hardware fence.  Callers label it and name its partner.
