@@ -116,11 +116,13 @@ struct reader_lock {
 // R1. Grace-period guarantee, second example (the classic):
 //   T0: lock; r1 = a; r2 = b; unlock      T1: a = 1; synchronize; b = 1
 //   Cannot happen: r1 == 0 && r2 == 1.
-// Windows: the updater gives the reader (bounded) the time to load a first,
-// the interesting case; a reader that saw a == 0 waits, between its loads,
-// for a == 1 (the updater is running and about to wait), then spins
-// (bounded) until it sees b == 1, which a correct grace period never lets
-// happen.
+// Windows: the updater waits until the reader has loaded a (the interesting
+// case: unbounded, so that a loaded machine, on which the reader may not run
+// for milliseconds, cannot turn every run into the uninteresting a-first
+// order; the reader always gets there); a reader that saw a == 0 waits,
+// between its loads, for a == 1 (the updater is running and about to wait),
+// then spins (bounded) until it sees b == 1, which a correct grace period
+// never lets happen.
 // ============================================================================
 litmus::result r1_classic(sync_fn sync, reader_lock rl, long runs, litmus::stop_policy stop) {
   var a, b, reader_read_a;
@@ -143,7 +145,7 @@ litmus::result r1_classic(sync_fn sync, reader_lock rl, long runs, litmus::stop_
                 rl.unlock();
               },
               [&] {
-                litmus::widen([&] { return ld(reader_read_a) == 1; });
+                litmus::await([&] { return ld(reader_read_a) == 1; });
                 st(a, 1);
                 sync();
                 st(b, 1);
