@@ -21,8 +21,6 @@
 #include <thread>
 #include <vector>
 
-#include <malloc.h>
-
 #include "../hash_impls.hpp"
 #include "../util.hpp"
 #include "../workload.hpp"
@@ -82,7 +80,7 @@ void* build(const gb_hash_impl& impl, const std::vector<std::uint64_t>& keys, st
 // whichever table and whichever timed step makes it.
 void destroy(const gb_hash_impl& impl, void* t) {
   on_hash_thread(impl, [&] { impl.destroy(t); });
-  malloc_trim(0);  // every arena
+  trim_heap();
 }
 
 double seconds_since(std::int64_t t0) { return static_cast<double>(now_ns() - t0) / 1e9; }
@@ -171,7 +169,6 @@ void run_hash_lookup(context& ctx) {
         void* t = build(*impl, present, presize(*impl), 0);
         for (int round = 0; round < ctx.opt.rounds; ++round) measure(*impl, t, label, hits, misses);
         destroy(*impl, t);
-        trim_heap();
       }
     }
   }

@@ -256,11 +256,13 @@ struct hash_map_default_traits {
   static constexpr std::size_t kTargetLoad = 1;
   // Tables of 4 MiB or more ask for transparent huge pages (see
   // table::create()).  Off by default: measured on a 2-vCPU VM (1M keys,
-  // THP in madvise mode), reserve() got 3-4x cheaper and inserts into a
-  // reserved map about 10% cheaper, but a map growing from empty was often
-  // 1.5-2x slower (the kernel finding and zeroing 2 MiB pages for each new
-  // table), and lookups did not change beyond the noise.  Traits without
-  // this member get false.
+  // THP in madvise mode, when tables were still written by a constructor
+  // pass), reserve() got 3-4x cheaper and inserts into a reserved map about
+  // 10% cheaper, but a map growing from empty was often 1.5-2x slower (the
+  // kernel finding and zeroing 2 MiB pages for each new table), and lookups
+  // did not change beyond the noise.  Not re-measured since tables come
+  // from mmap (huge-page tables fault in on first use; the others are
+  // populated at once).  Traits without this member get false.
   static constexpr bool kHugePages = false;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
@@ -532,7 +534,8 @@ inline std::uint64_t freeze_chain(bucket& head) noexcept {
       // The first empty slot: freeze it as kFrozenEmpty, unless a claim
       // beats us (then v is that entry: freeze it and go on).
       while (v == kEmpty) {
-        // [HM12] acq_rel, as for the entries below.
+        // [HM12] acq_rel, as for the entries below.  Failure relaxed: the
+        // value that beat us is frozen by the fetch_and below, which acquires.
         if (s.compare_exchange_strong(v, kFrozenEmpty, std::memory_order_acq_rel,
                                       std::memory_order_relaxed)) {
           return before;
