@@ -255,14 +255,16 @@ struct hash_map_default_traits {
   static constexpr std::size_t kGrowLoad = 2;
   static constexpr std::size_t kTargetLoad = 1;
   // Tables of 4 MiB or more ask for transparent huge pages (see
-  // table::create()).  Off by default: measured on a 2-vCPU VM (1M keys,
-  // THP in madvise mode, when tables were still written by a constructor
-  // pass), reserve() got 3-4x cheaper and inserts into a reserved map about
-  // 10% cheaper, but a map growing from empty was often 1.5-2x slower (the
-  // kernel finding and zeroing 2 MiB pages for each new table), and lookups
-  // did not change beyond the noise.  Not re-measured since tables come
-  // from mmap (huge-page tables fault in on first use; the others are
-  // populated at once).  Traits without this member get false.
+  // table::create()).  Off by default.  Measured on a 2-vCPU VM with THP in
+  // madvise mode (1M keys; both kinds interleaved in one process, medians
+  // of 15): a 64 MiB table is populated in about 7 ms instead of 36 ms
+  // (unmapped in 0.3 ms instead of 7), so reserve() is about 4x cheaper
+  // (5.6 vs 24.4 ns per key); inserts, into a growing map or a reserved
+  // one, and lookups did not change beyond the noise.
+  // The cost: the kernel must find free 2 MiB pages, and where memory is
+  // fragmented it compacts first, inside the call (once 288 ms for a 64 MiB
+  // table here); after fork() a write copies 2 MiB, not 4 KiB.  Traits
+  // without this member get false.
   static constexpr bool kHugePages = false;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
@@ -393,10 +395,11 @@ struct table {
   // again, in random order (measured: inserts into a reserved map about
   // 90 ns slower each, into a growing one about 50 ns).  A smaller table
   // comes from calloc().
-  // With `huge_pages`, a table of 4 MiB or more is mapped 2 MiB-aligned and
-  // asks for transparent huge pages (madvise(MADV_HUGEPAGE), before the first
-  // touch): one page fault per 2 MiB instead of 512, and fewer TLB misses per
-  // lookup.  A hint: where THP is off or refused, nothing changes.
+  // With `huge_pages`, a table of 4 MiB or more is mapped 2 MiB-aligned,
+  // asks for transparent huge pages (madvise(MADV_HUGEPAGE)) and is then
+  // populated (madvise(MADV_POPULATE_WRITE), Linux 5.14): one 2 MiB page at
+  // a time where THP is available, 4 KiB pages where it is off or refused.
+  // On a kernel without MADV_POPULATE_WRITE the pages fault in on first use.
   static table* create(std::size_t n, bool huge_pages) {
     constexpr std::size_t kMapBytes = std::size_t{1} << 20;
     constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
@@ -416,14 +419,38 @@ struct table {
       if (raw == nullptr) throw std::bad_alloc();
     }
     void* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(raw) + align - 1) & ~(align - 1));
-    // Before the first touch, so that the pages come huge (and fault in on
-    // first use: one fault per 2 MiB).
-    if (huge) ::madvise(p, bytes & ~(kHuge - 1), MADV_HUGEPAGE);
+    if (huge) {
+      // The hint must come before the first touch.  Both calls are best
+      // effort: a refusal leaves 4 KiB pages, or pages that fault in later.
+      ::madvise(p, bytes & ~(kHuge - 1), MADV_HUGEPAGE);
+#if defined(MADV_POPULATE_WRITE)
+      ::madvise(p, bytes, MADV_POPULATE_WRITE);
+#endif
+    }
     return ::new (p) table(n, raw, mapped);  // the buckets: implicit-lifetime, zero
   }
-  // Frees the table and its overflow lines (not the elements).
-  static void destroy(table* t) noexcept {
+  // Frees the table and its overflow lines, in one pass: each line's
+  // element-holding slot values are passed to on_element(value, head_link)
+  // (head_link: the value of the line's bucket's link, flags included)
+  // before the line is freed.  Only once no other thread can reach t.
+  template <class F>
+  static void destroy(table* t, F&& on_element) noexcept {
     if (t == nullptr) return;
+    for (std::uint64_t i = 0; i <= t->mask; ++i) {
+      bucket* head = &t->buckets()[i];
+      // Relaxed: t is unreachable; its last users' writes happen before
+      // this call (a grace period, or the map's destruction).
+      const std::uint64_t head_link = head->link.load(std::memory_order_relaxed);
+      for (bucket* b = head; b != nullptr;) {
+        for (const auto& s : b->slot) {
+          const std::uint64_t v = s.load(std::memory_order_relaxed);
+          if (has_element(v)) on_element(v, head_link);
+        }
+        bucket* next = line_of(b->link.load(std::memory_order_relaxed));
+        if (b != head) delete b;
+        b = next;
+      }
+    }
     void* raw = t->raw_;
     const std::size_t mapped = t->mapped_;
     t->~table();
@@ -433,19 +460,14 @@ struct table {
       std::free(raw);
     }
   }
+  // Frees the table and its overflow lines, not the elements.
+  static void destroy(table* t) noexcept {
+    destroy(t, [](std::uint64_t, std::uint64_t) {});
+  }
 
   table(const table&) = delete;
   table& operator=(const table&) = delete;
-  ~table() {
-    for (std::uint64_t i = 0; i <= mask; ++i) {
-      bucket* o = line_of(buckets()[i].link.load(std::memory_order_relaxed));
-      while (o != nullptr) {
-        bucket* n = line_of(o->link.load(std::memory_order_relaxed));
-        delete o;
-        o = n;
-      }
-    }
-  }
+  ~table() = default;
   bucket* buckets() noexcept {
     return reinterpret_cast<bucket*>(reinterpret_cast<char*>(this) + sizeof(table));
   }
@@ -604,22 +626,14 @@ class hash_map {
     // copied in part: its live elements that nt already holds are nt's.
     table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
     table* nt = t->next.load(std::memory_order_acquire);  // [HM5] pairs with [HM8]
-    for (std::uint64_t j = 0; j <= t->mask; ++j) {
-      bucket& b = t->buckets()[j];
-      const std::uint64_t link = b.link.load(std::memory_order_relaxed);
-      hm_detail::for_each_slot(b, [&](slot_t& s) {
-        const std::uint64_t v = s.load(std::memory_order_relaxed);
-        if (!hm_detail::has_element(v)) return true;
-        const bool belongs_to_nt = hm_detail::is_live(v) &&
-                                   ((link & hm_detail::kMigrated) != 0 ||
-                                    ((link & hm_detail::kFrozen) != 0 && holds(nt, node_of(v))));
-        if (!belongs_to_nt) delete node_of(v);
-        return true;
-      });
-    }
-    if (nt != nullptr) reclaim_elements(nt, true);
-    table::destroy(nt);
-    table::destroy(t);
+    // t first: holds() reads nt.
+    table::destroy(t, [nt](std::uint64_t v, std::uint64_t link) {
+      const bool belongs_to_nt = hm_detail::is_live(v) &&
+                                 ((link & hm_detail::kMigrated) != 0 ||
+                                  ((link & hm_detail::kFrozen) != 0 && holds(nt, node_of(v))));
+      if (!belongs_to_nt) delete node_of(v);
+    });
+    table::destroy(nt, [](std::uint64_t v, std::uint64_t) { delete node_of(v); });
   }
 
   // ---- Updates: lock-free; take their own read-side section; never inside a
@@ -1075,22 +1089,12 @@ class hash_map {
     });
   }
 
-  // Deletes t's elements: all of them (`live_too`), or its tombstones only
-  // (a migrated table: its live elements belong to the next one).
-  static void reclaim_elements(table* t, bool live_too) noexcept {
-    for (std::uint64_t j = 0; j <= t->mask; ++j) {
-      hm_detail::for_each_slot(t->buckets()[j], [live_too](slot_t& s) {
-        const std::uint64_t v = s.load(std::memory_order_relaxed);  // no other user is left
-        if (hm_detail::has_element(v) && (live_too || !hm_detail::is_live(v))) delete node_of(v);
-        return true;
-      });
-    }
-  }
-  // call_rcu callback of a migrated table.
+  // call_rcu callback of a migrated table: frees it with its tombstones (its
+  // live elements belong to the next table).
   static void reclaim_table(rcu_head* h) noexcept {
-    table* t = reinterpret_cast<table*>(h);
-    reclaim_elements(t, false);
-    table::destroy(t);
+    table::destroy(reinterpret_cast<table*>(h), [](std::uint64_t v, std::uint64_t) {
+      if (!hm_detail::is_live(v)) delete node_of(v);
+    });
   }
 
   // ---- Resizing.
