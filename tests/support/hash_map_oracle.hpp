@@ -43,6 +43,20 @@ struct checked_value {
   }
 };
 
+// The oracle's i-th key: a bijection (a multiply-xorshift finalizer), so the
+// keys are distinct but spread like random ones.  Consecutive integers would
+// not be: the map's multiplicative hash spreads them almost evenly over the
+// buckets, and chains of uneven length (empty buckets, overflow lines) would
+// not occur during migrations.
+inline std::uint64_t key_of(std::uint64_t i) {
+  i ^= i >> 31;
+  i *= 0x7fb5d329728ea185ULL;
+  i ^= i >> 27;
+  i *= 0x81dadef4bc2dd44dULL;
+  i ^= i >> 33;
+  return i;
+}
+
 // Small tables and small migration chunks: resizes are frequent and long.
 struct resize_heavy_traits {
   static constexpr std::size_t kMinBuckets = 1;
@@ -65,7 +79,7 @@ struct replace_result {
   std::uint64_t replaces = 0;
 };
 
-// Stable keys [0, stable) are inserted first and never erased; writers
+// Stable keys key_of([0, stable)) are inserted first and never erased; writers
 // replace them (insert_or_assign) and insert/erase churn keys (forcing grows
 // and shrinks); readers look stable keys up and validate what they see,
 // holding each element for a short while.  Readers stop when the writers have
@@ -73,7 +87,7 @@ struct replace_result {
 template <class Map>
 replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_t stable,
                                   std::uint64_t churn, int waves, bool stop_on_corruption) {
-  for (std::uint64_t k = 0; k < stable; ++k) m.insert(k, checked_value(k));
+  for (std::uint64_t i = 0; i < stable; ++i) m.insert(key_of(i), checked_value(key_of(i)));
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> lookups{0}, missing{0}, corrupt{0}, replaces{0};
   std::vector<std::thread> threads;
@@ -82,7 +96,7 @@ replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_
       std::mt19937_64 rng(1000 + r);
       std::uint64_t n = 0, miss = 0, bad = 0;
       while (!stop.load(std::memory_order_relaxed)) {
-        const std::uint64_t k = rng() % stable;
+        const std::uint64_t k = key_of(rng() % stable);
         std::scoped_lock rs(m.domain());
         const checked_value* v = m.find(k);
         ++n;
@@ -110,14 +124,14 @@ replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_
       std::uint64_t reps = 0;
       for (int wave = 0; wave < waves && !stop.load(std::memory_order_relaxed); ++wave) {
         for (std::uint64_t i = 0; i < churn; ++i) {
-          m.insert(base + i, checked_value(base + i));
-          const std::uint64_t k = rng() % stable;
+          m.insert(key_of(base + i), checked_value(key_of(base + i)));
+          const std::uint64_t k = key_of(rng() % stable);
           m.insert_or_assign(k, checked_value(k));
           ++reps;
         }
         for (std::uint64_t i = 0; i < churn; ++i) {
-          m.erase(base + i);
-          const std::uint64_t k = rng() % stable;
+          m.erase(key_of(base + i));
+          const std::uint64_t k = key_of(rng() % stable);
           m.insert_or_assign(k, checked_value(k));
           ++reps;
         }
