@@ -1044,13 +1044,18 @@ class hash_map {
 
   bool upsert(Key&& key, T&& value, bool assign) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
-    // Allocate first: a throw leaves the map unchanged, and so does a
-    // bad_alloc from locate() or help_bucket() below (fresh is still ours).
-    auto fresh = std::make_unique<node>(h, std::move(key), std::move(value));
-    const std::uint64_t e = entry_of(fresh.get());
+    std::unique_ptr<node> fresh;
     std::uint64_t displaced = 0;  // the slot's old value, if we replaced one
     {
       std::scoped_lock rs(*dom_);
+      // Start the bucket's cache miss first, so that it overlaps the
+      // allocation (a hint: the table may be replaced before locate()).
+      __builtin_prefetch(cur_.load(std::memory_order_acquire)->bucket_of(h));  // [HM5]
+      // Allocate before any write: a throw leaves the map unchanged, and so
+      // does a bad_alloc from locate() or help_bucket() below (fresh is
+      // still ours).
+      fresh = std::make_unique<node>(h, std::move(key), std::move(value));
+      const std::uint64_t e = entry_of(fresh.get());
       help_resize();
       table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
       for (;;) {
