@@ -176,7 +176,12 @@
 //   std::bad_alloc with the map unchanged.  reserve() throws std::bad_alloc.
 //
 // Hash and KeyEqual must not throw (they run inside noexcept migration
-// steps and lookups: a throw there calls std::terminate).
+// steps and lookups: a throw there calls std::terminate).  insert() and
+// insert_or_assign() move Key and T into the new element inside their
+// read-side section (so that the bucket's cache miss overlaps the
+// allocation): those move constructors may throw, but must not wait for a
+// grace period (rcu_synchronize() there aborts with a message: it would
+// deadlock; see docs/misuse.md).
 //
 // Threads and domains: all operations take a read-side section of the map's
 // domain (writers too: it protects the tables and elements they traverse).
