@@ -3,8 +3,9 @@
 // helped by every update): no lost insert while the map grows, shrinks and
 // rehashes (tests/support/hash_map_lockfree_oracle.hpp), exact per-key
 // accounting of racing insert/erase/insert_or_assign (E.1), lookups after an
-// update returned (C.1, C.2) during migrations, and the destructor's
-// ownership rules mid-resize (each element destroyed exactly once).  Each
+// update returned (C.1, C.2) during migrations, the destructor's ownership
+// rules mid-resize (each element destroyed exactly once), and a throwing
+// move constructor inside an insert's read-side section.  Each
 // test takes well under a second in a release build (scaled down under
 // TSAN).  The negative control that must fail the lost-insert oracle is
 // hash_map_negative_freeze_test.cpp.
@@ -16,9 +17,12 @@
 #include <new>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "grace/detail/reader.hpp"
+#include "grace/hash_map.hpp"
 #include "hash_map_lockfree_oracle.hpp"
 #include "hash_map_oracle.hpp"
 
@@ -419,4 +423,98 @@ TEST(HashMapLockFree, CopiesThatFailHalfWayAreFinishedByOthers) {
   EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
 }
 
+// (d) insert() and insert_or_assign() build the element inside their
+// read-side section: a move constructor that throws leaves the section
+// (no nesting left, rcu_synchronize() works: it would abort inside one), the
+// map unchanged, and no element alive; refused inserts free their
+// unpublished element.
+std::atomic<int> g_mover_live{0};
+thread_local bool g_mover_throws = false;
+struct mover {
+  int v = 0;
+  explicit mover(int x) : v(x) { ++g_mover_live; }
+  mover(const mover& o) : v(o.v) { ++g_mover_live; }
+  mover(mover&& o) : v(o.v) {
+    if (g_mover_throws) throw std::runtime_error("move");
+    ++g_mover_live;
+  }
+  mover& operator=(const mover&) = delete;
+  ~mover() { --g_mover_live; }
+};
+struct lf_tiny_traits {
+  static constexpr std::size_t kMinBuckets = 1;
+  static constexpr std::size_t kMigrateChunk = 1;
+  static constexpr std::size_t kGrowLoad = 4;
+  static constexpr std::size_t kTargetLoad = 2;
+};
+
+TEST(HashMapLockFree, ThrowingMoveLeavesTheSectionAndTheMapUnchanged) {
+  {
+    grace::hash_map<int, mover, std::hash<int>, std::equal_to<int>, lf_tiny_traits> m;
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(m.insert(i, mover(i)));
+    for (int i = 0; i < 200; ++i) {
+      g_mover_throws = true;
+      EXPECT_THROW(m.insert(1000 + i, mover(i)), std::runtime_error);
+      EXPECT_THROW(m.insert_or_assign(i % 100, mover(-i)), std::runtime_error);
+      g_mover_throws = false;
+      ASSERT_EQ(grace::detail::read_nesting(), 0u);
+    }
+    grace::rcu_synchronize();
+    EXPECT_EQ(m.size(), 100u);
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(m.get(i).value_or(mover(-1)).v, i);
+    for (int i = 0; i < 100; ++i) EXPECT_FALSE(m.insert(i, mover(7)));
+  }
+  grace::rcu_barrier();
+  EXPECT_EQ(g_mover_live.load(), 0);
+}
+
+// (e) As (c), in a table of 32 buckets or more, so that destroy() prefetches
+// elements ahead of the bucket it frees, across frozen, partly copied
+// buckets: every element destroyed exactly once.
+struct lf_hashes_mod23 {
+  std::size_t operator()(std::uint64_t k) const noexcept {
+    return (k % 23) * 0x9e3779b97f4a7c15ULL;
+  }
+};
+
+TEST(HashMapLockFree, DestructorOfALargerTableAfterPartialCopies) {
+  const std::int64_t live_before = tracked_value::live.load();
+  int partial = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    hm_oracle::oracle_domain od;
+    grace::hash_map<std::uint64_t, tracked_value, lf_hashes_mod23, std::equal_to<std::uint64_t>,
+                    lf_failing_traits>
+        m(od.dom);
+    std::uint64_t k = 0;
+    while (m.bucket_count() < 32 || m.resizing()) {
+      ASSERT_TRUE(m.insert(k, tracked_value(k)));
+      ++k;
+      if (k % 3 == 0) m.erase(k - 2);
+    }
+    while (!m.resizing()) {
+      ASSERT_TRUE(m.insert(k, tracked_value(k)));
+      ++k;
+    }
+    g_lf_fail_alloc = true;
+    int threw = 0;
+    for (std::uint64_t i = 0; i < 40u + static_cast<std::uint64_t>(attempt); ++i) {
+      try {
+        m.insert_or_assign(i, tracked_value(i));
+      } catch (const std::bad_alloc&) {
+        ++threw;
+      }
+      try {
+        m.erase(k + 5000 + i);
+      } catch (const std::bad_alloc&) {
+        ++threw;
+      }
+    }
+    g_lf_fail_alloc = false;
+    if (threw > 0 && m.resizing()) ++partial;
+  }
+  EXPECT_GT(partial, 0) << "no attempt left a partly copied bucket for the destructor";
+  EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
+}
+
 }  // namespace
+
