@@ -449,6 +449,8 @@ struct table {
   template <class F>
   static void destroy(table* t, F&& on_element, bool prefetch_elements) noexcept {
     if (t == nullptr) return;
+    // Loads relaxed: t is unreachable; its last users' writes happen before
+    // this call (a grace period, or the map's destruction).
     constexpr std::uint64_t kAhead = 8;  // buckets
     for (std::uint64_t i = 0; i <= t->mask; ++i) {
       if (prefetch_elements && i + kAhead <= t->mask) {
@@ -459,8 +461,6 @@ struct table {
         }
       }
       bucket* head = &t->buckets()[i];
-      // Relaxed: t is unreachable; its last users' writes happen before
-      // this call (a grace period, or the map's destruction).
       const std::uint64_t head_link = head->link.load(std::memory_order_relaxed);
       for (bucket* b = head; b != nullptr;) {
         for (const auto& s : b->slot) {
@@ -1060,7 +1060,9 @@ class hash_map {
       std::scoped_lock rs(*dom_);
       // Start the bucket's cache miss first, so that it overlaps the
       // allocation (a hint: the table may be replaced before locate()).
-      __builtin_prefetch(cur_.load(std::memory_order_acquire)->bucket_of(h));  // [HM5]
+      // [HM5] acquire pairs with [HM7], as below: bucket_of() reads the
+      // table's header (off_mask), which must be initialized.
+      __builtin_prefetch(cur_.load(std::memory_order_acquire)->bucket_of(h));
       // Allocate before any write: a throw leaves the map unchanged, and so
       // does a bad_alloc from locate() or help_bucket() below (fresh is
       // still ours).

@@ -54,16 +54,7 @@ struct tracked_value {
   }
 };
 
-// The oracle's j-th key: a bijective scramble of j (the splitmix64
-// finalizer), so that keys land in buckets at random.  (Consecutive keys
-// under Fibonacci hashing fill the buckets evenly, and a table being migrated
-// then has no empty bucket: the case the negative control needs.)
-inline std::uint64_t oracle_key(std::uint64_t j) {
-  std::uint64_t z = j + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using hm_oracle::oracle_key;  // scrambled keys: random buckets
 
 struct lost_insert_result {
   std::uint64_t ops = 0;

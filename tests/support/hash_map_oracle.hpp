@@ -43,18 +43,16 @@ struct checked_value {
   }
 };
 
-// The oracle's i-th key: a bijection (a multiply-xorshift finalizer), so the
-// keys are distinct but spread like random ones.  Consecutive integers would
-// not be: the map's multiplicative hash spreads them almost evenly over the
-// buckets, and chains of uneven length (empty buckets, overflow lines) would
-// not occur during migrations.
-inline std::uint64_t key_of(std::uint64_t i) {
-  i ^= i >> 31;
-  i *= 0x7fb5d329728ea185ULL;
-  i ^= i >> 27;
-  i *= 0x81dadef4bc2dd44dULL;
-  i ^= i >> 33;
-  return i;
+// The oracles' j-th key: a bijective scramble of j (the splitmix64
+// finalizer), so that keys land in buckets at random.  Consecutive keys
+// would not: under the map's multiplicative (Fibonacci) hash they fill the
+// buckets almost evenly, and a table being migrated then has no empty bucket
+// and no chain of uneven length.  Shared with hash_map_lockfree_oracle.hpp.
+inline std::uint64_t oracle_key(std::uint64_t j) {
+  std::uint64_t z = j + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 // Small tables and small migration chunks: resizes are frequent and long.
@@ -79,7 +77,7 @@ struct replace_result {
   std::uint64_t replaces = 0;
 };
 
-// Stable keys key_of([0, stable)) are inserted first and never erased; writers
+// Stable keys oracle_key([0, stable)) are inserted first and never erased; writers
 // replace them (insert_or_assign) and insert/erase churn keys (forcing grows
 // and shrinks); readers look stable keys up and validate what they see,
 // holding each element for a short while.  Readers stop when the writers have
@@ -87,7 +85,9 @@ struct replace_result {
 template <class Map>
 replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_t stable,
                                   std::uint64_t churn, int waves, bool stop_on_corruption) {
-  for (std::uint64_t i = 0; i < stable; ++i) m.insert(key_of(i), checked_value(key_of(i)));
+  for (std::uint64_t i = 0; i < stable; ++i) {
+    m.insert(oracle_key(i), checked_value(oracle_key(i)));
+  }
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> lookups{0}, missing{0}, corrupt{0}, replaces{0};
   std::vector<std::thread> threads;
@@ -96,7 +96,7 @@ replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_
       std::mt19937_64 rng(1000 + r);
       std::uint64_t n = 0, miss = 0, bad = 0;
       while (!stop.load(std::memory_order_relaxed)) {
-        const std::uint64_t k = key_of(rng() % stable);
+        const std::uint64_t k = oracle_key(rng() % stable);
         std::scoped_lock rs(m.domain());
         const checked_value* v = m.find(k);
         ++n;
@@ -124,14 +124,14 @@ replace_result run_replace_oracle(Map& m, int readers, int writers, std::uint64_
       std::uint64_t reps = 0;
       for (int wave = 0; wave < waves && !stop.load(std::memory_order_relaxed); ++wave) {
         for (std::uint64_t i = 0; i < churn; ++i) {
-          m.insert(key_of(base + i), checked_value(key_of(base + i)));
-          const std::uint64_t k = key_of(rng() % stable);
+          m.insert(oracle_key(base + i), checked_value(oracle_key(base + i)));
+          const std::uint64_t k = oracle_key(rng() % stable);
           m.insert_or_assign(k, checked_value(k));
           ++reps;
         }
         for (std::uint64_t i = 0; i < churn; ++i) {
-          m.erase(key_of(base + i));
-          const std::uint64_t k = key_of(rng() % stable);
+          m.erase(oracle_key(base + i));
+          const std::uint64_t k = oracle_key(rng() % stable);
           m.insert_or_assign(k, checked_value(k));
           ++reps;
         }

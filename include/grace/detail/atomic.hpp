@@ -94,8 +94,8 @@ class atomic : public atomic_ops<T, atomic<T>> {
 };
 
 // An atomic T with a TRIVIAL default constructor (so not initialized by
-// it): for arrays that live in memory the allocator hands out zeroed
-// (calloc), where zero is the intended initial value and writing it would
+// it): for arrays in memory handed out zeroed (calloc, a fresh anonymous
+// mapping), where zero is the intended initial value and writing it would
 // cost a pass over the memory and its page faults.  Trivially constructible
 // and destructible, it is an implicit-lifetime type: such memory holds it
 // without a constructor call.  Accessed through std::atomic_ref.
