@@ -272,6 +272,14 @@ struct hash_map_default_traits {
   // table here); after fork() a write copies 2 MiB, not 4 KiB.  Traits
   // without this member get false.
   static constexpr bool kHugePages = false;
+  // A grow to a table of this many bytes or more has the table built on the
+  // domain's reclamation worker, while updates go on in the current table
+  // (see hash_map::grow()): the kernel's work of mapping and zeroing the
+  // table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for the 64 MiB
+  // table of 1M keys) leaves the updating thread.  Smaller tables, and every
+  // table when this is 0, are built by the update that needs them.  Traits
+  // without this member get 1 MiB.
+  static constexpr std::size_t kBuildAheadBytes = std::size_t{1} << 20;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
   // as if operator new had thrown std::bad_alloc.
@@ -520,6 +528,64 @@ struct table {
 static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
 static_assert(std::is_standard_layout_v<rcu_head>);
 
+// A table built ahead on the domain's reclamation worker for the next grow
+// (see hash_map::grow()).  Two owners, the map and the worker's build; the
+// last to let go frees it.  The map lets go through call_rcu (updates inside
+// their sections may still read the order), the worker directly.
+struct table_order {
+  rcu_head build_head;    // build_ordered_table(), on the worker
+  rcu_head release_head;  // the map's release, after a grace period
+  std::size_t buckets;
+  bool huge_pages;
+  // null while the worker builds; then the table or order_failed() (the
+  // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM14]:
+  // the worker frees what it built).
+  detail::atomic<table*> result{nullptr};
+  // [HM15] owners, acq_rel fetch_sub: the last owner's delete happens after
+  // the other owner's last access.
+  detail::atomic<int> owners{2};
+
+  table_order(std::size_t n, bool huge) noexcept : buckets(n), huge_pages(huge) {}
+  static table_order* of_build(rcu_head* h) noexcept {
+    return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, build_head));
+  }
+  static table_order* of_release(rcu_head* h) noexcept {
+    return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, release_head));
+  }
+  void release() noexcept {
+    if (owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;  // [HM15] pairs with [HM15]
+  }
+};
+static_assert(std::is_standard_layout_v<table_order>, "of_build() and of_release() use offsetof");
+inline table* order_failed() noexcept { return reinterpret_cast<table*>(std::uintptr_t{64}); }
+inline table* order_abandoned() noexcept { return reinterpret_cast<table*>(std::uintptr_t{128}); }
+inline bool is_table(const table* r) noexcept {
+  return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{128};
+}
+
+// call_rcu callback (on the worker): builds the ordered table.
+inline void build_ordered_table(rcu_head* h) noexcept {
+  table_order* o = table_order::of_build(h);
+  table* r = order_failed();
+  // Relaxed: only skips a build nobody wants; the CAS below decides.
+  if (o->result.load(std::memory_order_relaxed) == nullptr) {
+    try {
+      r = table::create(o->buckets, o->huge_pages);
+    } catch (const std::bad_alloc&) {
+    }
+  }
+  table* expected = nullptr;
+  // [HM14] release pairs with the [HM14] acquire in hash_map::grow(): an
+  // update that takes r sees it constructed.  Failure: the map abandoned the
+  // order, and r is ours to free (it was never published).
+  if (!o->result.compare_exchange_strong(expected, r, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+    if (is_table(r)) table::destroy(r);
+  }
+  o->release();
+}
+inline void release_table_order(rcu_head* h) noexcept { table_order::of_release(h)->release(); }
+
 // Allocates an overflow line: throws std::bad_alloc, or returns null when
 // `nothrow`.  Traits may inject failures (tests).
 template <class Traits>
@@ -656,6 +722,15 @@ class hash_map {
     }, /*prefetch_elements=*/true);
     table::destroy(nt, [](std::uint64_t v, std::uint64_t) { delete node_of(v); },
                    /*prefetch_elements=*/true);
+    // An order still out: abandon it (the worker frees what it builds), or
+    // free the table it built.
+    if (hm_detail::table_order* o = order_.load(std::memory_order_relaxed)) {  // quiescent
+      // [HM14] acq_rel: the acquire pairs with the worker's release (a table
+      // found here is built); the release is unused.
+      table* r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acq_rel);
+      if (hm_detail::is_table(r)) table::destroy(r);
+      o->release();
+    }
   }
 
   // ---- Updates: lock-free; take their own read-side section; never inside a
@@ -852,6 +927,14 @@ class hash_map {
       return Traits::kHugePages;
     } else {
       return false;
+    }
+  }
+
+  static constexpr std::size_t build_ahead_bytes() noexcept {
+    if constexpr (requires { Traits::kBuildAheadBytes; }) {
+      return Traits::kBuildAheadBytes;
+    } else {
+      return std::size_t{1} << 20;
     }
   }
 
@@ -1132,8 +1215,90 @@ class hash_map {
     const std::int64_t c = count_.load(std::memory_order_relaxed);
     std::scoped_lock rs(*dom_);
     table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
-    if (c <= static_cast<std::int64_t>(t->size() * Traits::kGrowLoad)) return;
-    try_resize(t, buckets_for(static_cast<std::size_t>(c)));
+    const auto limit = static_cast<std::int64_t>(t->size() * Traits::kGrowLoad);
+    if (c <= limit) return;
+    const std::size_t want = buckets_for(static_cast<std::size_t>(c));
+    if (build_ahead_bytes() != 0 && want * sizeof(bucket) >= build_ahead_bytes()) {
+      grow_from_order(t, want, /*overdue=*/c > 2 * limit);
+    } else {
+      try_resize(t, want);
+    }
+  }
+
+  // A grow to a large table (kBuildAheadBytes or more).  The first update
+  // past the threshold orders the table from the domain's worker (call_rcu:
+  // built after a grace period) and goes on; updates keep using t, whose
+  // load climbs past kGrowLoad meanwhile (chains get longer, lookups stay
+  // correct).  The first update that finds the order ready starts the resize
+  // with it.  Nobody waits for the worker: an update that finds the load
+  // past 2 * kGrowLoad (`overdue`: the worker is late or stalled, or gone in
+  // a forked child) abandons the order and builds the table itself.
+  // Caller is inside a read-side section (the order may be retired under
+  // it).
+  void grow_from_order(table* t, std::size_t want, bool overdue) noexcept {
+    if (t->next.load(std::memory_order_relaxed) != nullptr) return;  // a hint: resizing already
+    // [HM13] acquire pairs with the [HM13] release that placed the order:
+    // its fields are initialized.
+    hm_detail::table_order* o = order_.load(std::memory_order_acquire);
+    if (o == nullptr) {
+      place_order(want);
+      return;
+    }
+    if (o == order_busy()) {
+      if (overdue) try_resize(t, want);
+      return;
+    }
+    // [HM14] acquire pairs with the worker's release: the table is built.
+    table* r = o->result.load(std::memory_order_acquire);
+    if (r == nullptr && !overdue) return;  // still building
+    // Take the order; while it is busy, no other update orders or takes one.
+    // Relaxed: o's fields were acquired above; the busy marker publishes
+    // nothing.
+    if (!order_.compare_exchange_strong(o, order_busy(), std::memory_order_relaxed,
+                                        std::memory_order_relaxed)) {
+      return;
+    }
+    if (r == nullptr) {
+      // Overdue: give the order up, unless the worker finished just now.
+      // [HM14] acq_rel: the acquire pairs with the worker's release (a table
+      // found here is built); the release is unused.
+      r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acq_rel);
+    }
+    call_rcu(&o->release_head, &hm_detail::release_table_order, *dom_);
+    if (hm_detail::is_table(r) && r->size() > t->size()) {
+      if (!start_resize(t, r)) retire_unused(r);
+    } else {
+      if (hm_detail::is_table(r)) retire_unused(r);  // stale: a resize came first
+      if (overdue) try_resize(t, want);
+    }
+    // Relaxed: the resize (if any) is published by [HM8]; a later update
+    // that finds the slot empty orders anew only past the next threshold.
+    order_.store(nullptr, std::memory_order_relaxed);
+  }
+
+  void place_order(std::size_t want) noexcept {
+    if constexpr (requires { Traits::inject_alloc_failure(); }) {
+      if (Traits::inject_alloc_failure()) return;
+    }
+    auto* o = new (std::nothrow) hm_detail::table_order(want, huge_pages());
+    if (o == nullptr) return;  // retried by the next update
+    hm_detail::table_order* expected = nullptr;
+    // [HM13] release pairs with the [HM13] acquire in grow_from_order():
+    // an update that reads o sees it constructed.
+    if (!order_.compare_exchange_strong(expected, o, std::memory_order_release,
+                                        std::memory_order_relaxed)) {
+      delete o;  // another update ordered first
+      return;
+    }
+    call_rcu(&o->build_head, &hm_detail::build_ordered_table, *dom_);
+  }
+
+  // A table that was built but never published: freed by the worker (the
+  // unmapping stays off the updating thread).
+  void retire_unused(table* r) noexcept { call_rcu(&r->head, &reclaim_table, *dom_); }
+
+  static hm_detail::table_order* order_busy() noexcept {
+    return reinterpret_cast<hm_detail::table_order*>(std::uintptr_t{64});
   }
 
   // After an erase: shrinks a sparse table, and rehashes one whose
@@ -1340,6 +1505,12 @@ class hash_map {
   detail::atomic<std::int64_t> tombstones_{0};
   // The bucket count reserve() asked for: shrinking stops there.
   detail::atomic<std::size_t> reserved_buckets_{0};
+  // The table ordered for the next grow (grow_from_order()), order_busy()
+  // while an update takes it, or null.  Written by updates past the grow
+  // threshold: CAS from null (release [HM13]), CAS to busy and store of null
+  // (relaxed); read by them (acquire [HM13]).  On count_'s line: updates
+  // past the threshold have it in cache already.
+  detail::atomic<hm_detail::table_order*> order_{nullptr};
 };
 
 }  // inline namespace GRACE_HASH_MAP_ABI

@@ -63,6 +63,14 @@ struct resize_heavy_traits {
   static constexpr std::size_t kTargetLoad = 2;
 };
 
+// The same, with every grown table built ahead on the domain's worker
+// (hash_map::grow_from_order()): updates run at loads past kGrowLoad while
+// the worker builds, take the built table, or (past twice kGrowLoad) abandon
+// the order and build one themselves.
+struct built_ahead_traits : resize_heavy_traits {
+  static constexpr std::size_t kBuildAheadBytes = 1;
+};
+
 // A domain of its own for each oracle map (default reclamation limits, so
 // the writers also meet the back-pressure path), drained when the test ends.
 struct oracle_domain {

@@ -25,9 +25,12 @@ using oracle_map = grace::hash_map<std::uint64_t, checked_value, std::hash<std::
 // A.1 and reclamation: stable keys are found by every lookup, with intact
 // contents, while other keys come and go (forcing grows and shrinks) and the
 // stable keys' elements are replaced and retired.  Counts exact at the end.
-TEST(HashMapConcurrent, StableKeysAlwaysFoundDuringChurnAndResize) {
+template <class Traits>
+void stable_keys_always_found() {
   hm_oracle::oracle_domain od;
-  oracle_map m(od.dom);
+  grace::hash_map<std::uint64_t, checked_value, std::hash<std::uint64_t>,
+                  std::equal_to<std::uint64_t>, Traits>
+      m(od.dom);
   const int waves = 24 / kScale;
   const auto r = hm_oracle::run_replace_oracle(m, 2, 2, 256, 1500 / kScale, waves, false);
   EXPECT_EQ(r.missing, 0u) << "stable keys not found in " << r.lookups << " lookups";
@@ -42,6 +45,15 @@ TEST(HashMapConcurrent, StableKeysAlwaysFoundDuringChurnAndResize) {
     EXPECT_TRUE(seen.insert(k).second) << "twice: " << k;
   });
   EXPECT_EQ(seen.size(), 256u);
+}
+
+TEST(HashMapConcurrent, StableKeysAlwaysFoundDuringChurnAndResize) {
+  stable_keys_always_found<hm_oracle::resize_heavy_traits>();
+}
+
+// The same, with every grown table built ahead on the domain's worker.
+TEST(HashMapConcurrent, StableKeysAlwaysFoundWithTablesBuiltAhead) {
+  stable_keys_always_found<hm_oracle::built_ahead_traits>();
 }
 
 // E.1: concurrent insert() of the same key succeeds exactly once; so does

@@ -1,0 +1,136 @@
+// grace::hash_map's tables built ahead on the domain's worker
+// (Traits::kBuildAheadBytes, hash_map::grow_from_order()): the update past
+// the grow threshold orders the table and goes on; a later update takes the
+// built table; an update past twice the threshold does not wait for the
+// worker; a map destroyed with an order out frees what was built (LSan in
+// the ASAN build: these small tables come from calloc()).  The worker is
+// held back with a callback executor that waits at a gate, so each step is
+// deterministic.  The concurrent oracles run with every table built ahead in
+// hash_map_lockfree_test.cpp and hash_map_concurrent_test.cpp.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "grace/hash_map.hpp"
+#include "grace/reclaim.hpp"
+
+namespace {
+
+// 16 buckets grow past 32 elements, to 64 buckets (4 KiB): built ahead.
+struct ahead_traits {
+  static constexpr std::size_t kMinBuckets = 16;
+  static constexpr std::size_t kMigrateChunk = 16;
+  static constexpr std::size_t kGrowLoad = 2;
+  static constexpr std::size_t kTargetLoad = 1;
+  static constexpr std::size_t kBuildAheadBytes = 64 * 64;
+};
+using ahead_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                  std::equal_to<std::uint64_t>, ahead_traits>;
+
+// A domain whose callbacks wait at a gate until open() (the worker waits
+// with them).  Opened and drained on destruction.
+struct gated_domain {
+  grace::rcu_domain dom;
+  std::atomic<bool> is_open{false};
+  gated_domain() {
+    grace::set_callback_executor(dom, [this](std::function<void()> task) {
+      is_open.wait(false, std::memory_order_acquire);
+      task();
+    });
+  }
+  void open() {
+    is_open.store(true, std::memory_order_release);
+    is_open.notify_all();
+  }
+  // Every callback queued so far has run (the gate is open).
+  void drain() {
+    open();
+    grace::rcu_barrier(dom);
+  }
+  ~gated_domain() { drain(); }
+};
+
+void insert_range(ahead_map& m, std::uint64_t from, std::uint64_t to) {
+  for (std::uint64_t k = from; k < to; ++k) ASSERT_TRUE(m.insert(k, k * 3));
+}
+
+void expect_all_present(const ahead_map& m, std::uint64_t n) {
+  EXPECT_EQ(m.size(), n);
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const auto v = m.get(k);
+    ASSERT_TRUE(v.has_value()) << k;
+    EXPECT_EQ(*v, k * 3);
+  }
+}
+
+TEST(HashMapBuildAhead, ALaterUpdateTakesTheTableTheWorkerBuilt) {
+  gated_domain gd;
+  ahead_map m(gd.dom);
+  insert_range(m, 0, 40);  // the 33rd insert ordered the table; the worker is held
+  EXPECT_EQ(m.bucket_count(), 16u) << "the update past the threshold built the table itself";
+  EXPECT_FALSE(m.resizing());
+  expect_all_present(m, 40);  // load 2.5: longer chains, every key found
+  gd.drain();                 // the worker builds it
+  insert_range(m, 40, 41);    // takes it: the resize starts
+  EXPECT_TRUE(m.resizing());
+  insert_range(m, 41, 42);  // migrates the 16 buckets (one chunk) and publishes
+  EXPECT_FALSE(m.resizing());
+  EXPECT_EQ(m.bucket_count(), 64u);
+  expect_all_present(m, 42);
+}
+
+TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadDoesNotWaitForTheWorker) {
+  gated_domain gd;
+  ahead_map m(gd.dom);
+  insert_range(m, 0, 64);  // load 4: still waiting
+  EXPECT_EQ(m.bucket_count(), 16u);
+  insert_range(m, 64, 67);  // the 65th abandons the order and builds a table itself
+  EXPECT_EQ(m.bucket_count(), 128u) << "buckets_for(65) = 128";
+  expect_all_present(m, 67);
+  gd.drain();  // the abandoned build runs and frees its table (LSan: no leak)
+  // The next grow (past 256) orders again, and takes the built table.
+  insert_range(m, 67, 257);
+  EXPECT_EQ(m.bucket_count(), 128u);
+  gd.drain();
+  insert_range(m, 257, 270);  // takes it, then 8 updates migrate 128 buckets
+  EXPECT_EQ(m.bucket_count(), 512u);
+  expect_all_present(m, 270);
+}
+
+TEST(HashMapBuildAhead, DestroyedWhileTheTableIsBeingBuilt) {
+  gated_domain gd;
+  {
+    ahead_map m(gd.dom);
+    insert_range(m, 0, 40);
+  }  // the order is abandoned: the worker frees what it builds
+  gd.drain();
+}
+
+TEST(HashMapBuildAhead, DestroyedWithABuiltTableNotYetTaken) {
+  gated_domain gd;
+  {
+    ahead_map m(gd.dom);
+    insert_range(m, 0, 40);
+    gd.drain();  // built, and no update came to take it
+  }  // the destructor frees it
+}
+
+TEST(HashMapBuildAhead, AStaleOrderIsDroppedAndANewOnePlaced) {
+  gated_domain gd;
+  ahead_map m(gd.dom);
+  insert_range(m, 0, 40);  // a 64-bucket table on order
+  m.reserve(200);          // a 256-bucket table comes first: the order goes stale
+  EXPECT_EQ(m.bucket_count(), 256u);
+  gd.drain();
+  insert_range(m, 40, 513);  // the 513th drops the stale table; the 514th orders anew
+  insert_range(m, 513, 514);
+  EXPECT_EQ(m.bucket_count(), 256u);
+  gd.drain();
+  insert_range(m, 514, 540);  // takes it; 16 updates migrate 256 buckets
+  EXPECT_EQ(m.bucket_count(), 1024u);
+  expect_all_present(m, 540);
+}
+
+}  // namespace
