@@ -146,7 +146,11 @@
 //   one CAS in the common case; an update also migrates one chunk of buckets
 //   (Traits::kMigrateChunk) while a resize runs.
 //   Resize: incremental, no thread of its own.  A writer that pushes the load
-//   past a threshold allocates the new table; updates migrate chunks of
+//   past a threshold allocates the new table (one of kBuildAheadBytes or
+//   more, 1 MiB by default, is ordered from the domain's reclamation worker
+//   instead, and updates go on in the current table until it is built; past
+//   twice the threshold an update stops waiting for it and builds one
+//   itself: see grow_from_order()); updates migrate chunks of
 //   buckets (claimed with a cursor, swept again until every bucket is marked,
 //   so a helper preempted mid-chunk delays nothing).  The update that marks
 //   the last bucket publishes the new table and retires the old one through
@@ -163,13 +167,15 @@
 //   until the next resize: at most one per bucket on average, so erase-heavy
 //   maps hold up to that many extra elements (and T's destructor runs that
 //   much later; it runs at the latest when the map is destroyed).  During a
-//   resize, both tables exist.
+//   resize, both tables exist; so do they from the moment a table ordered
+//   from the worker is built until an update takes it.
 //
 // Allocation failure: insert()/insert_or_assign() allocate the element
 //   first, and an overflow line when the key's chain is full; if either
 //   throws, std::bad_alloc propagates and the map is unchanged.  A resize
 //   whose table allocation fails is skipped (retried by the next update that
-//   crosses the threshold).  A migration step that needs an overflow line in
+//   crosses the threshold; a table ordered from the worker that could not
+//   be built is ordered again).  A migration step that needs an overflow line in
 //   the new table and cannot get one leaves the bucket frozen (lookups still
 //   find its keys; later updates finish it); an update that must finish it
 //   first (insert, insert_or_assign, erase of a key in that bucket) throws
@@ -192,7 +198,8 @@
 // Destruction: the destructor frees everything immediately.  Precondition: no
 // operation runs concurrently, and no reader still uses a pointer from find()
 // (call rcu_synchronize() first if one might).  Elements already erased or
-// replaced are freed by the domain's worker as usual.
+// replaced are freed by the domain's worker as usual, and so is a table the
+// worker was still building for the map.
 #pragma once
 
 #include <cstddef>
@@ -538,11 +545,10 @@ struct table_order {
   std::size_t buckets;
   bool huge_pages;
   // null while the worker builds; then the table or order_failed() (the
-  // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM14]:
+  // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM17]:
   // the worker frees what it built).
   detail::atomic<table*> result{nullptr};
-  // [HM15] owners, acq_rel fetch_sub: the last owner's delete happens after
-  // the other owner's last access.
+  // owners: [HM15], decremented by each owner once.
   detail::atomic<int> owners{2};
 
   table_order(std::size_t n, bool huge) noexcept : buckets(n), huge_pages(huge) {}
@@ -553,7 +559,10 @@ struct table_order {
     return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, release_head));
   }
   void release() noexcept {
-    if (owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;  // [HM15] pairs with [HM15]
+    // [HM15] acq_rel: the owners' decrements form one release sequence, so
+    // the last owner's delete happens after the other's last access (the
+    // worker's [HM14] CAS, or the map's [HM17] loads).
+    if (owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 };
 static_assert(std::is_standard_layout_v<table_order>, "of_build() and of_release() use offsetof");
@@ -575,7 +584,7 @@ inline void build_ordered_table(rcu_head* h) noexcept {
     }
   }
   table* expected = nullptr;
-  // [HM14] release pairs with the [HM14] acquire in hash_map::grow(): an
+  // [HM14] release pairs with the [HM17] acquire in grow_from_order(): an
   // update that takes r sees it constructed.  Failure: the map abandoned the
   // order, and r is ours to free (it was never published).
   if (!o->result.compare_exchange_strong(expected, r, std::memory_order_release,
@@ -725,9 +734,9 @@ class hash_map {
     // An order still out: abandon it (the worker frees what it builds), or
     // free the table it built.
     if (hm_detail::table_order* o = order_.load(std::memory_order_relaxed)) {  // quiescent
-      // [HM14] acq_rel: the acquire pairs with the worker's release (a table
-      // found here is built); the release is unused.
-      table* r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acq_rel);
+      // [HM17] acquire pairs with the worker's [HM14]: a table found here is
+      // built.
+      table* r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acquire);
       if (hm_detail::is_table(r)) table::destroy(r);
       o->release();
     }
@@ -1237,7 +1246,7 @@ class hash_map {
   // it).
   void grow_from_order(table* t, std::size_t want, bool overdue) noexcept {
     if (t->next.load(std::memory_order_relaxed) != nullptr) return;  // a hint: resizing already
-    // [HM13] acquire pairs with the [HM13] release that placed the order:
+    // [HM16] acquire pairs with the [HM13] release that placed the order:
     // its fields are initialized.
     hm_detail::table_order* o = order_.load(std::memory_order_acquire);
     if (o == nullptr) {
@@ -1248,7 +1257,7 @@ class hash_map {
       if (overdue) try_resize(t, want);
       return;
     }
-    // [HM14] acquire pairs with the worker's release: the table is built.
+    // [HM17] acquire pairs with the worker's [HM14]: the table is built.
     table* r = o->result.load(std::memory_order_acquire);
     if (r == nullptr && !overdue) return;  // still building
     // Take the order; while it is busy, no other update orders or takes one.
@@ -1260,9 +1269,10 @@ class hash_map {
     }
     if (r == nullptr) {
       // Overdue: give the order up, unless the worker finished just now.
-      // [HM14] acq_rel: the acquire pairs with the worker's release (a table
-      // found here is built); the release is unused.
-      r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acq_rel);
+      // [HM17] acquire pairs with the worker's [HM14]: a table found here is
+      // built.  (Nothing to release: a worker that meets the mark frees
+      // only what it built itself.)
+      r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acquire);
     }
     call_rcu(&o->release_head, &hm_detail::release_table_order, *dom_);
     if (hm_detail::is_table(r) && r->size() > t->size()) {
@@ -1283,7 +1293,7 @@ class hash_map {
     auto* o = new (std::nothrow) hm_detail::table_order(want, huge_pages());
     if (o == nullptr) return;  // retried by the next update
     hm_detail::table_order* expected = nullptr;
-    // [HM13] release pairs with the [HM13] acquire in grow_from_order():
+    // [HM13] release pairs with the [HM16] acquire in grow_from_order():
     // an update that reads o sees it constructed.
     if (!order_.compare_exchange_strong(expected, o, std::memory_order_release,
                                         std::memory_order_relaxed)) {
@@ -1508,7 +1518,7 @@ class hash_map {
   // The table ordered for the next grow (grow_from_order()), order_busy()
   // while an update takes it, or null.  Written by updates past the grow
   // threshold: CAS from null (release [HM13]), CAS to busy and store of null
-  // (relaxed); read by them (acquire [HM13]).  On count_'s line: updates
+  // (relaxed); read by them (acquire [HM16]).  On count_'s line: updates
   // past the threshold have it in cache already.
   detail::atomic<hm_detail::table_order*> order_{nullptr};
 };
