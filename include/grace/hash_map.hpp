@@ -202,6 +202,7 @@
 // worker was still building for the map.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -409,49 +410,34 @@ struct table {
   // n buckets (a power of two).  Throws std::bad_alloc.
   // The memory comes zeroed and zero is an empty bucket, so no constructor
   // writes the buckets.  A table of kMapBytes or more is its own anonymous
-  // mapping, populated at once (MAP_POPULATE: the kernel zeroes and maps
-  // every page in one call, with no page-fault trap per page).  Left to
-  // fault in on first touch instead, a table cost more than it saved: the
-  // first read of a page maps the zero page and the first write faults
-  // again, in random order (measured: inserts into a reserved map about
-  // 90 ns slower each, into a growing one about 50 ns).  A smaller table
-  // comes from calloc().
-  // With `huge_pages`, a table of 4 MiB or more is mapped 2 MiB-aligned,
-  // asks for transparent huge pages (madvise(MADV_HUGEPAGE)) and is then
-  // populated (madvise(MADV_POPULATE_WRITE), Linux 5.14; its number is
-  // spelled out for C libraries whose headers predate it): one 2 MiB page
-  // at a time where THP is available, 4 KiB pages where it is off or
-  // refused.  A kernel older than 5.14 refuses the call (EINVAL), and the
-  // pages then fault in on first use.
+  // mapping, populated at once (populate(): the kernel zeroes and maps every
+  // page up front, with no page-fault trap per page).  Left to fault in on
+  // first touch instead, a table cost more than it saved: the first read of
+  // a page maps the zero page and the first write faults again, in random
+  // order (measured: inserts into a reserved map about 90 ns slower each,
+  // into a growing one about 50 ns).  A smaller table comes from calloc().
+  // With `huge_pages`, a table of 4 MiB or more is mapped 2 MiB-aligned and
+  // asks for transparent huge pages (madvise(MADV_HUGEPAGE)) before it is
+  // populated: one 2 MiB page at a time where THP is available, 4 KiB pages
+  // where it is off or refused.
   static table* create(std::size_t n, bool huge_pages) {
     constexpr std::size_t kMapBytes = std::size_t{1} << 20;
-    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
     const std::size_t bytes = sizeof(table) + n * sizeof(bucket);
-    const bool huge = huge_pages && bytes >= 2 * kHuge;
+    const bool huge = huge_pages && bytes >= 2 * kHugePage;
     void* raw = nullptr;
     std::size_t mapped = 0;
     std::uintptr_t align = alignof(bucket);
     if (bytes >= kMapBytes) {
-      if (huge) align = kHuge;
-      mapped = bytes + (huge ? kHuge : 0);
-      raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | (huge ? 0 : MAP_POPULATE), -1, 0);
+      if (huge) align = kHugePage;
+      mapped = bytes + (huge ? kHugePage : 0);
+      raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (raw == MAP_FAILED) throw std::bad_alloc();
     } else {
       raw = std::calloc(1, bytes + align);
       if (raw == nullptr) throw std::bad_alloc();
     }
     void* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(raw) + align - 1) & ~(align - 1));
-    if (huge) {
-      // The hint must come before the first touch.  Both calls are best
-      // effort: a refusal leaves 4 KiB pages, or pages that fault in later.
-      ::madvise(p, bytes & ~(kHuge - 1), MADV_HUGEPAGE);
-      constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux ABI)
-#if defined(MADV_POPULATE_WRITE)
-      static_assert(MADV_POPULATE_WRITE == kPopulateWrite);
-#endif
-      ::madvise(p, bytes, kPopulateWrite);
-    }
+    if (mapped != 0) populate(static_cast<char*>(p), bytes, huge);
     return ::new (p) table(n, raw, mapped);  // the buckets: implicit-lifetime, zero
   }
   // Frees the table and its overflow lines, in one pass: each line's
@@ -527,6 +513,40 @@ struct table {
  private:
   table(std::size_t n, void* raw, std::size_t mapped)
       : off_mask((n - 1) << 6), mask(n - 1), raw_(raw), mapped_(mapped) {}
+  static constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;
+
+  // Has the kernel map and zero the fresh mapping's pages [p, p + bytes)
+  // now, one madvise(MADV_POPULATE_WRITE) call per kPopulateStep (per
+  // 2 MiB page with `huge`) (Linux 5.14; its number is spelled out for C
+  // libraries whose headers predate it).  Each call holds the process's mmap
+  // lock for reading; one MAP_POPULATE over the whole table held it
+  // throughout, and a thread that needed it for writing meanwhile (malloc
+  // growing the heap with brk) waited for all of it.  Measured on a 2-vCPU VM
+  // while the worker built the 64 MiB table of 1M keys: the longest insert
+  // took 25-35 ms with one MAP_POPULATE, 6-7 ms with steps (the inserting
+  // thread still slows down while the kernel populates for another thread
+  // of the process).  A kernel that refuses the call (EINVAL: older than
+  // 5.14) gets each page touched instead; any other refusal (out of memory)
+  // leaves the rest to fault in on first use.  p is page-aligned (mmap()'s
+  // address, or 2 MiB-aligned).
+  static void populate(char* p, std::size_t bytes, bool huge) noexcept {
+    if (huge) ::madvise(p, bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // before the first touch
+    constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux ABI)
+#if defined(MADV_POPULATE_WRITE)
+    static_assert(MADV_POPULATE_WRITE == kPopulateWrite);
+#endif
+    const std::size_t step = huge ? kHugePage : kPopulateStep;
+    for (std::size_t off = 0; off < bytes; off += step) {
+      const std::size_t len = bytes - off < step ? bytes - off : step;
+      if (::madvise(p + off, len, kPopulateWrite) == 0) continue;
+      if (errno != EINVAL) return;
+      constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
+      for (std::size_t at = off; at < bytes; at += kPage) static_cast<volatile char*>(p)[at] = 0;
+      return;
+    }
+  }
+
   // What mmap() or calloc() returned (the table starts at the next aligned
   // address), and the mapping's length (0: from calloc()).
   void* raw_;
