@@ -411,7 +411,7 @@ struct table {
   // The memory comes zeroed and zero is an empty bucket, so no constructor
   // writes the buckets.  A table of kMapBytes or more is its own anonymous
   // mapping, populated at once (populate(): the kernel zeroes and maps every
-  // page up front, with no page-fault trap per page).  Left to fault in on
+  // page up front; `by_faults`: see there).  Left to fault in on
   // first touch instead, a table cost more than it saved: the first read of
   // a page maps the zero page and the first write faults again, in random
   // order (measured: inserts into a reserved map about 90 ns slower each,
@@ -420,7 +420,7 @@ struct table {
   // asks for transparent huge pages (madvise(MADV_HUGEPAGE)) before it is
   // populated: one 2 MiB page at a time where THP is available, 4 KiB pages
   // where it is off or refused.
-  static table* create(std::size_t n, bool huge_pages) {
+  static table* create(std::size_t n, bool huge_pages, bool by_faults = false) {
     constexpr std::size_t kMapBytes = std::size_t{1} << 20;
     const std::size_t bytes = sizeof(table) + n * sizeof(bucket);
     const bool huge = huge_pages && bytes >= 2 * kHugePage;
@@ -437,7 +437,7 @@ struct table {
       if (raw == nullptr) throw std::bad_alloc();
     }
     void* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(raw) + align - 1) & ~(align - 1));
-    if (mapped != 0) populate(static_cast<char*>(p), bytes, huge);
+    if (mapped != 0) populate(static_cast<char*>(p), bytes, huge, by_faults);
     return ::new (p) table(n, raw, mapped);  // the buckets: implicit-lifetime, zero
   }
   // Frees the table and its overflow lines, in one pass: each line's
@@ -517,34 +517,38 @@ struct table {
   static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;
 
   // Has the kernel map and zero the fresh mapping's pages [p, p + bytes)
-  // now, one madvise(MADV_POPULATE_WRITE) call per kPopulateStep (per
-  // 2 MiB page with `huge`) (Linux 5.14; its number is spelled out for C
-  // libraries whose headers predate it).  Each call holds the process's mmap
-  // lock for reading; one MAP_POPULATE over the whole table held it
-  // throughout, and a thread that needed it for writing meanwhile (malloc
-  // growing the heap with brk) waited for all of it.  Measured on a 2-vCPU VM
-  // while the worker built the 64 MiB table of 1M keys: the longest insert
-  // took 25-35 ms with one MAP_POPULATE, 6-7 ms with steps (the inserting
-  // thread still slows down while the kernel populates for another thread
-  // of the process).  A kernel that refuses the call (EINVAL: older than
-  // 5.14) gets each page touched instead; any other refusal (out of memory)
-  // leaves the rest to fault in on first use.  p is page-aligned (mmap()'s
-  // address, or 2 MiB-aligned).
-  static void populate(char* p, std::size_t bytes, bool huge) noexcept {
+  // now.  By the caller: one madvise(MADV_POPULATE_WRITE) call per
+  // kPopulateStep (per 2 MiB page with `huge`) (Linux 5.14; its number is
+  // spelled out for C libraries whose headers predate it); a kernel that
+  // refuses it (EINVAL: older than 5.14) gets the pages touched instead, any
+  // other refusal (out of memory) leaves them to fault in on first use.
+  // `by_faults` (the domain's worker, building while the map's updates run
+  // on other threads): every page touched, one page fault each.  Each
+  // populating call holds the process's mmap lock for reading, and a thread
+  // that needs it for writing meanwhile (malloc growing the heap with brk)
+  // waits; a page fault takes only its mapping's lock (Linux 6.4 and later)
+  // or the mmap lock for one page.  Measured on a 2-vCPU VM, the longest of
+  // 1M inserts while the worker built the 64 MiB table: 25-35 ms with one
+  // MAP_POPULATE, 6-7 ms (at each heap growth) with 256 KiB madvise steps,
+  // at most 2.4 ms touching pages.  Touching costs more in all (37 ms for
+  // 64 MiB against 26-29 ms): not for a caller who waits for the table.
+  // p is page-aligned (mmap()'s address, or 2 MiB-aligned).
+  static void populate(char* p, std::size_t bytes, bool huge, bool by_faults) noexcept {
     if (huge) ::madvise(p, bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // before the first touch
     constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux ABI)
 #if defined(MADV_POPULATE_WRITE)
     static_assert(MADV_POPULATE_WRITE == kPopulateWrite);
 #endif
-    const std::size_t step = huge ? kHugePage : kPopulateStep;
-    for (std::size_t off = 0; off < bytes; off += step) {
-      const std::size_t len = bytes - off < step ? bytes - off : step;
-      if (::madvise(p + off, len, kPopulateWrite) == 0) continue;
-      if (errno != EINVAL) return;
-      constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
-      for (std::size_t at = off; at < bytes; at += kPage) static_cast<volatile char*>(p)[at] = 0;
-      return;
+    std::size_t off = 0;
+    if (!by_faults) {
+      const std::size_t step = huge ? kHugePage : kPopulateStep;
+      for (; off < bytes; off += step) {
+        if (::madvise(p + off, bytes - off < step ? bytes - off : step, kPopulateWrite) != 0) break;
+      }
+      if (off >= bytes || errno != EINVAL) return;
     }
+    constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
+    for (; off < bytes; off += kPage) static_cast<volatile char*>(p)[off] = 0;
   }
 
   // What mmap() or calloc() returned (the table starts at the next aligned
@@ -599,7 +603,7 @@ inline void build_ordered_table(rcu_head* h) noexcept {
   // Relaxed: only skips a build nobody wants; the CAS below decides.
   if (o->result.load(std::memory_order_relaxed) == nullptr) {
     try {
-      r = table::create(o->buckets, o->huge_pages);
+      r = table::create(o->buckets, o->huge_pages, /*by_faults=*/true);
     } catch (const std::bad_alloc&) {
     }
   }
