@@ -252,7 +252,7 @@
 #elif GRACE_HASH_MAP_BROKEN_OPEN_EMPTY
 #define GRACE_HASH_MAP_ABI hm_broken_open_empty
 #else
-#define GRACE_HASH_MAP_ABI hm_v2
+#define GRACE_HASH_MAP_ABI hm_v3
 #endif
 
 namespace grace {
@@ -568,6 +568,7 @@ struct table_order {
   rcu_head release_head;  // the map's release, after a grace period
   std::size_t buckets;
   bool huge_pages;
+  bool fail_build = false;  // tests (Traits::inject_alloc_failure): the build fails
   // null while the worker builds; then the table or order_failed() (the
   // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM17]:
   // the worker frees what it built).
@@ -601,7 +602,7 @@ inline void build_ordered_table(rcu_head* h) noexcept {
   table_order* o = table_order::of_build(h);
   table* r = order_failed();
   // Relaxed: only skips a build nobody wants; the CAS below decides.
-  if (o->result.load(std::memory_order_relaxed) == nullptr) {
+  if (o->result.load(std::memory_order_relaxed) == nullptr && !o->fail_build) {
     try {
       r = table::create(o->buckets, o->huge_pages, /*by_faults=*/true);
     } catch (const std::bad_alloc&) {
@@ -757,7 +758,10 @@ class hash_map {
                    /*prefetch_elements=*/true);
     // An order still out: abandon it (the worker frees what it builds), or
     // free the table it built.
-    if (hm_detail::table_order* o = order_.load(std::memory_order_relaxed)) {  // quiescent
+    hm_detail::table_order* o = order_.load(std::memory_order_relaxed);  // quiescent
+    // (Busy only in a child forked while an update held the order: that
+    // order is the parent's to free.)
+    if (o != nullptr && o != order_busy()) {
       // [HM17] acquire pairs with the worker's [HM14]: a table found here is
       // built.
       table* r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acquire);
@@ -1270,11 +1274,11 @@ class hash_map {
   // it).
   void grow_from_order(table* t, std::size_t want, bool overdue) noexcept {
     if (t->next.load(std::memory_order_relaxed) != nullptr) return;  // a hint: resizing already
-    // [HM16] acquire pairs with the [HM13] release that placed the order:
-    // its fields are initialized.
+    // [HM16] acquire pairs with [HM13] (the order's fields are initialized)
+    // and with [HM18] (an update whose take ended sees its resize started).
     hm_detail::table_order* o = order_.load(std::memory_order_acquire);
     if (o == nullptr) {
-      place_order(want);
+      place_order(t, want);
       return;
     }
     if (o == order_busy()) {
@@ -1282,40 +1286,28 @@ class hash_map {
       return;
     }
     // [HM17] acquire pairs with the worker's [HM14]: the table is built.
-    table* r = o->result.load(std::memory_order_acquire);
-    if (r == nullptr && !overdue) return;  // still building
-    // Take the order; while it is busy, no other update orders or takes one.
-    // Relaxed: o's fields were acquired above; the busy marker publishes
-    // nothing.
-    if (!order_.compare_exchange_strong(o, order_busy(), std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
-      return;
-    }
-    if (r == nullptr) {
-      // Overdue: give the order up, unless the worker finished just now.
-      // [HM17] acquire pairs with the worker's [HM14]: a table found here is
-      // built.  (Nothing to release: a worker that meets the mark frees
-      // only what it built itself.)
-      r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acquire);
-    }
-    call_rcu(&o->release_head, &hm_detail::release_table_order, *dom_);
-    if (hm_detail::is_table(r) && r->size() > t->size()) {
-      if (!start_resize(t, r)) retire_unused(r);
+    if (o->result.load(std::memory_order_acquire) == nullptr && !overdue) return;  // building
+    table* r = nullptr;
+    if (!take_order(o, &r)) return;  // another update took it
+    const bool fits = r != nullptr && r->size() > t->size();
+    if (fits) {
+      if (!start_resize(t, r)) retire_unused(r);  // another resize began meanwhile
     } else {
-      if (hm_detail::is_table(r)) retire_unused(r);  // stale: a resize came first
-      if (overdue) try_resize(t, want);
+      if (r != nullptr) retire_unused(r);
+      if (overdue) try_resize(t, want);  // past twice the grow load: build it here
     }
-    // Relaxed: the resize (if any) is published by [HM8]; a later update
-    // that finds the slot empty orders anew only past the next threshold.
-    order_.store(nullptr, std::memory_order_relaxed);
+    if constexpr (requires { Traits::observe_order(true); }) Traits::observe_order(fits);
+    end_take();
   }
 
-  void place_order(std::size_t want) noexcept {
-    if constexpr (requires { Traits::inject_alloc_failure(); }) {
-      if (Traits::inject_alloc_failure()) return;
-    }
+  // Places an order for a table of `want` buckets to grow t, and queues its
+  // build on the worker.
+  void place_order(table* t, std::size_t want) noexcept {
     auto* o = new (std::nothrow) hm_detail::table_order(want, huge_pages());
     if (o == nullptr) return;  // retried by the next update
+    if constexpr (requires { Traits::inject_alloc_failure(); }) {
+      o->fail_build = Traits::inject_alloc_failure();  // tests: the worker's build fails
+    }
     hm_detail::table_order* expected = nullptr;
     // [HM13] release pairs with the [HM16] acquire in grow_from_order():
     // an update that reads o sees it constructed.
@@ -1325,6 +1317,51 @@ class hash_map {
       return;
     }
     call_rcu(&o->build_head, &hm_detail::build_ordered_table, *dom_);
+    // A take that ended just before our CAS may have started a resize of t
+    // (our hint saw none): o is then sized for a table on its way out, and
+    // no later update would look at it before the next threshold.
+    // [HM5] acquire pairs with [HM8]; the [HM16] load that saw no order made
+    // that take's start_resize visible ([HM18]).
+    if (t->next.load(std::memory_order_acquire) != nullptr) drop_order();
+  }
+
+  // Takes o out of order_, which stays busy until end_take(): false if
+  // another update took it first.  *built: o's table, or null (the worker
+  // still builds it, and will free it, or the build failed).  Caller is
+  // inside a read-side section.
+  bool take_order(hm_detail::table_order* o, table** built) noexcept {
+    // Relaxed: o's fields were acquired by the caller's [HM16]; the busy
+    // marker publishes nothing.
+    if (!order_.compare_exchange_strong(o, order_busy(), std::memory_order_relaxed,
+                                        std::memory_order_relaxed)) {
+      return false;
+    }
+    // [HM17] acquire pairs with the worker's [HM14]: a table found here is
+    // built; if none is, the mark tells the worker to free what it builds.
+    // (Nothing to release: the worker never reads what the map wrote.)
+    table* r = o->result.exchange(hm_detail::order_abandoned(), std::memory_order_acquire);
+    *built = hm_detail::is_table(r) ? r : nullptr;
+    // Other updates may still read o: the map lets go after a grace period.
+    call_rcu(&o->release_head, &hm_detail::release_table_order, *dom_);
+    return true;
+  }
+  void end_take() noexcept {
+    // [HM18] release pairs with [HM16]: an update that then finds no order
+    // sees the resize this take started (t->next) and orders for the new
+    // table only.
+    order_.store(nullptr, std::memory_order_release);
+  }
+
+  // Drops the order out, if any (a resize finished or began without it:
+  // the order was sized for the table before), freeing what was built.
+  // Caller is inside a read-side section.
+  void drop_order() noexcept {
+    hm_detail::table_order* o = order_.load(std::memory_order_acquire);  // [HM16] pairs with [HM13]
+    table* r = nullptr;
+    if (o == nullptr || o == order_busy() || !take_order(o, &r)) return;
+    if (r != nullptr) retire_unused(r);
+    if constexpr (requires { Traits::observe_order(true); }) Traits::observe_order(false);
+    end_take();
   }
 
   // A table that was built but never published: freed by the worker (the
@@ -1521,6 +1558,9 @@ class hash_map {
     // [HM7] release pairs with the [HM5] acquire loads of cur_: a reader
     // that sees nt sees every migrated entry (which [HM6] ordered before us).
     cur_.store(nt, std::memory_order_release);
+    // An order still out was placed to grow t (the resize that took one has
+    // removed it): unmapped now rather than held until nt's threshold.
+    drop_order();
     // Readers and writers may still be inside t: free it after a grace
     // period, with its overflow lines and tombstones; its live elements now
     // belong to nt.
@@ -1541,8 +1581,8 @@ class hash_map {
   detail::atomic<std::size_t> reserved_buckets_{0};
   // The table ordered for the next grow (grow_from_order()), order_busy()
   // while an update takes it, or null.  Written by updates past the grow
-  // threshold: CAS from null (release [HM13]), CAS to busy and store of null
-  // (relaxed); read by them (acquire [HM16]).  On count_'s line: updates
+  // threshold: CAS from null (release [HM13]), CAS to busy (relaxed), store
+  // of null (release [HM18]); read by them (acquire [HM16]).  On count_'s line: updates
   // past the threshold have it in cache already.
   detail::atomic<hm_detail::table_order*> order_{nullptr};
 };

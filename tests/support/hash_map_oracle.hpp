@@ -63,12 +63,36 @@ struct resize_heavy_traits {
   static constexpr std::size_t kTargetLoad = 2;
 };
 
-// The same, with every grown table built ahead on the domain's worker
-// (hash_map::grow_from_order()): updates run at loads past kGrowLoad while
-// the worker builds, take the built table, or (past twice kGrowLoad) abandon
-// the order and build one themselves.
-struct built_ahead_traits : resize_heavy_traits {
+// Counts what became of the orders of tables built ahead on the domain's
+// worker (Traits::observe_order): taken with their table (a resize started
+// with it), or dropped (stale, failed, or abandoned past twice the load).
+struct order_counters {
+  static inline std::atomic<std::uint64_t> orders_taken{0};
+  static inline std::atomic<std::uint64_t> orders_dropped{0};
+  static void observe_order(bool taken) {
+    (taken ? orders_taken : orders_dropped).fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+// resize_heavy_traits with every grown table built ahead on the domain's
+// worker (hash_map::grow_from_order()): updates run at loads past kGrowLoad
+// while the worker builds, take its table, or (past twice kGrowLoad) abandon
+// the order and build one themselves.  Tables this small are mostly built by
+// the overdue path: a grace period outlasts the few inserts to twice the
+// load.
+struct built_ahead_traits : resize_heavy_traits, order_counters {
   static constexpr std::size_t kBuildAheadBytes = 1;
+};
+
+// The default policy at a small scale (grow past 2 per bucket, 4x), tables
+// of 4 KiB or more built ahead: inserts outlast the worker's build from a
+// few thousand keys on, so most grows take the worker's table.
+struct growing_ahead_traits : order_counters {
+  static constexpr std::size_t kMinBuckets = 16;
+  static constexpr std::size_t kMigrateChunk = 16;
+  static constexpr std::size_t kGrowLoad = 2;
+  static constexpr std::size_t kTargetLoad = 1;
+  static constexpr std::size_t kBuildAheadBytes = 64 * 64;
 };
 
 // A domain of its own for each oracle map (default reclamation limits, so

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "grace/hash_map.hpp"
 #include "grace/reclaim.hpp"
@@ -32,8 +33,8 @@ using ahead_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::u
 // A domain whose callbacks wait at a gate until open() (the worker waits
 // with them).  Opened and drained on destruction.
 struct gated_domain {
+  std::atomic<bool> is_open{false};  // before dom: the executor reads it until dom is gone
   grace::rcu_domain dom;
-  std::atomic<bool> is_open{false};
   gated_domain() {
     grace::set_callback_executor(dom, [this](std::function<void()> task) {
       is_open.wait(false, std::memory_order_acquire);
@@ -89,7 +90,7 @@ TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadDoesNotWaitForTheWorker) {
   insert_range(m, 64, 67);  // the 65th abandons the order and builds a table itself
   EXPECT_EQ(m.bucket_count(), 128u) << "buckets_for(65) = 128";
   expect_all_present(m, 67);
-  gd.drain();  // the abandoned build runs and frees its table (LSan: no leak)
+  gd.drain();  // the build of the abandoned order finds the mark and builds nothing
   // The next grow (past 256) orders again, and takes the built table.
   insert_range(m, 67, 257);
   EXPECT_EQ(m.bucket_count(), 128u);
@@ -97,6 +98,34 @@ TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadDoesNotWaitForTheWorker) {
   insert_range(m, 257, 270);  // takes it, then 8 updates migrate 128 buckets
   EXPECT_EQ(m.bucket_count(), 512u);
   expect_all_present(m, 270);
+}
+
+// The worker's build fails (allocation failure, injected): the next update
+// past the threshold drops the failed order, and the one after orders again.
+struct failing_ahead_traits : ahead_traits {
+  static inline bool fail = false;
+  static bool inject_alloc_failure() { return fail; }
+};
+
+TEST(HashMapBuildAhead, AFailedBuildIsOrderedAgain) {
+  gated_domain gd;
+  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                  std::equal_to<std::uint64_t>, failing_ahead_traits>
+      m(gd.dom);
+  for (std::uint64_t k = 0; k < 32; ++k) ASSERT_TRUE(m.insert(k, k));
+  failing_ahead_traits::fail = true;
+  ASSERT_TRUE(m.insert(32, 32));  // orders a table whose build will fail
+  failing_ahead_traits::fail = false;
+  gd.drain();
+  ASSERT_TRUE(m.insert(33, 33));  // drops the failed order
+  EXPECT_EQ(m.bucket_count(), 16u);
+  EXPECT_FALSE(m.resizing());
+  ASSERT_TRUE(m.insert(34, 34));  // orders again
+  gd.drain();
+  ASSERT_TRUE(m.insert(35, 35));  // takes it
+  ASSERT_TRUE(m.insert(36, 36));  // and migrates
+  EXPECT_EQ(m.bucket_count(), 64u);
+  for (std::uint64_t k = 0; k < 37; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k));
 }
 
 TEST(HashMapBuildAhead, DestroyedWhileTheTableIsBeingBuilt) {
@@ -121,11 +150,11 @@ TEST(HashMapBuildAhead, AStaleOrderIsDroppedAndANewOnePlaced) {
   gated_domain gd;
   ahead_map m(gd.dom);
   insert_range(m, 0, 40);  // a 64-bucket table on order
-  m.reserve(200);          // a 256-bucket table comes first: the order goes stale
+  m.reserve(200);  // a 256-bucket table comes first; its resize drops the order
   EXPECT_EQ(m.bucket_count(), 256u);
-  gd.drain();
-  insert_range(m, 40, 513);  // the 513th drops the stale table; the 514th orders anew
-  insert_range(m, 513, 514);
+  gd.drain();                // the dropped order's build builds nothing
+  insert_range(m, 40, 513);  // the 513th orders a 1024-bucket table
+  insert_range(m, 513, 514);  // still building: no resize
   EXPECT_EQ(m.bucket_count(), 256u);
   gd.drain();
   insert_range(m, 514, 540);  // takes it; 16 updates migrate 256 buckets

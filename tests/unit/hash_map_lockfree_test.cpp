@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <new>
@@ -64,6 +65,8 @@ TEST(HashMapLockFree, NoLostInsertWithTablesBuiltAhead) {
   using ahead_map = grace::hash_map<std::uint64_t, tracked_value, std::hash<std::uint64_t>,
                                     std::equal_to<std::uint64_t>, hm_oracle::built_ahead_traits>;
   const std::int64_t live_before = tracked_value::live.load();
+  const std::uint64_t orders_before = hm_oracle::order_counters::orders_taken.load() +
+                                      hm_oracle::order_counters::orders_dropped.load();
   {
     hm_oracle::oracle_domain od;
     {
@@ -78,6 +81,66 @@ TEST(HashMapLockFree, NoLostInsertWithTablesBuiltAhead) {
     }
   }
   EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
+  EXPECT_GT(hm_oracle::order_counters::orders_taken.load() +
+                hm_oracle::order_counters::orders_dropped.load(),
+            orders_before)
+      << "no grow went through an order";
+}
+
+// A writer inserts keys (the map grows from 16 buckets to 256K, its tables
+// of 4 KiB and more built ahead on the worker) while a reader looks up keys
+// inserted before and checks what it finds.  Every key is present once at
+// the end, and some grow took the worker's table.  One writer that pauses
+// now and then, and a reader that yields: with every CPU busy updating, the
+// worker may get no time to build before twice the load, and every grow
+// takes the overdue path (correct, but not what this test is for).
+TEST(HashMapLockFree, GrowingWithTablesBuiltAheadLosesNothing) {
+  using ahead_map = grace::hash_map<std::uint64_t, tracked_value, std::hash<std::uint64_t>,
+                                    std::equal_to<std::uint64_t>, hm_oracle::growing_ahead_traits>;
+  constexpr std::uint64_t kStable = 1000;
+  const std::uint64_t n = kStable + 200000 / static_cast<std::uint64_t>(kScale);
+  const std::uint64_t taken_before = hm_oracle::order_counters::orders_taken.load();
+  const std::int64_t live_before = tracked_value::live.load();
+  {
+    hm_oracle::oracle_domain od;
+    ahead_map m(od.dom);
+    auto key = [](std::uint64_t j) { return hm_lockfree::oracle_key(j); };
+    for (std::uint64_t j = 0; j < kStable; ++j) m.insert(key(j), tracked_value(key(j)));
+    std::atomic<bool> writing{true};
+    std::atomic<std::uint64_t> refused{0}, missing{0}, corrupt{0};
+    std::thread writer([&] {
+      for (std::uint64_t j = kStable; j < n; ++j) {
+        if (!m.insert(key(j), tracked_value(key(j)))) refused.fetch_add(1);
+        // Now and then, leave the CPU to the worker (see above).
+        if (j % 1024 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      writing.store(false);
+    });
+    std::thread reader([&] {
+      for (std::uint64_t i = 0; writing.load(); ++i) {
+        const std::uint64_t k = key(i % kStable);
+        {
+          std::scoped_lock rs(m.domain());
+          const tracked_value* v = m.find(k);
+          if (v == nullptr) {
+            missing.fetch_add(1);
+          } else if (!v->ok_for(k)) {
+            corrupt.fetch_add(1);
+          }
+        }
+        if (i % 64 == 0) std::this_thread::yield();
+      }
+    });
+    writer.join();
+    reader.join();
+    EXPECT_EQ(refused.load(), 0u);
+    EXPECT_EQ(missing.load(), 0u) << "keys present throughout not found (A.1)";
+    EXPECT_EQ(corrupt.load(), 0u);
+    EXPECT_EQ(hm_lockfree::verify_full(m, n), 0u);  // each key once, intact
+  }
+  EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
+  EXPECT_GT(hm_oracle::order_counters::orders_taken.load(), taken_before)
+      << "no grow took a table the worker built";
 }
 
 // (a) The configuration the negative control runs (one thread, erases).

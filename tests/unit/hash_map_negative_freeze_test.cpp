@@ -65,11 +65,4 @@ TEST(HashMapNegativeControl, UnfrozenEmptySlotsLoseInsertsCaughtByTheOracle) {
   expect_lost_inserts_caught<hm_oracle::resize_heavy_traits>();
 }
 
-// The same oracle still catches the bug when grown tables are built ahead
-// on the domain's worker (the configuration of
-// HashMapLockFree.NoLostInsertWithTablesBuiltAhead).
-TEST(HashMapNegativeControl, UnfrozenEmptySlotsCaughtWithTablesBuiltAhead) {
-  expect_lost_inserts_caught<hm_oracle::built_ahead_traits>();
-}
-
 }  // namespace

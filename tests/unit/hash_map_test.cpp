@@ -380,7 +380,10 @@ TEST(HashMap, BadAllocDuringMigrationLeavesTheBucketFrozenAndFindable) {
 namespace {
 
 // kHugePages: tables of 4 MiB or more are madvise()d for transparent huge
-// pages (a hint).  The map behaves the same; 200K keys reach a 16 MiB table.
+// pages (a hint).  The map behaves the same; 200K keys reach a table of
+// 4 MiB at least (the 16 MiB one is ordered from the worker at 131,073 keys,
+// built by touching its pages, and taken once built; an update builds it
+// itself past 262,144).
 struct huge_page_traits : grace::hash_map_default_traits {
   static constexpr bool kHugePages = true;
 };
