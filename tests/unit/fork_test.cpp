@@ -18,10 +18,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "../../src/registry.hpp"
+#include "grace/hash_map.hpp"
 #include "grace/rcu.hpp"
 #include "test_util.hpp"
 
@@ -250,6 +252,39 @@ TEST(Fork, ChildAfterQuietParent) {
   grace::rcu_barrier();
   const int status = run_in_forked_child(child_exercises_grace);
   EXPECT_TRUE(exited_ok(status)) << "child " << describe_status(status);
+}
+
+// A hash map whose grow had its table on order from the worker when the
+// process forked: in the child that build may never come (the worker is
+// gone, and what it had collected is abandoned).  The child's map keeps
+// working: past twice the grow load an update abandons the order and builds
+// the table itself, and later grows order from the child's own worker.
+struct fork_ahead_traits {
+  static constexpr std::size_t kMinBuckets = 16;
+  static constexpr std::size_t kMigrateChunk = 16;
+  static constexpr std::size_t kGrowLoad = 2;
+  static constexpr std::size_t kTargetLoad = 1;
+  static constexpr std::size_t kBuildAheadBytes = 64 * 64;
+};
+
+TEST(Fork, HashMapGrowsInAChildForkedWithATableOnOrder) {
+  SKIP_UNDER_TSAN();
+  watchdog dog("HashMapGrowsInAChildForkedWithATableOnOrder");
+  using map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                              std::equal_to<std::uint64_t>, fork_ahead_traits>;
+  grace::rcu_domain dom;
+  map m(dom);
+  for (std::uint64_t k = 0; k < 33; ++k) ASSERT_TRUE(m.insert(k, k));  // the 33rd orders
+  const int status = run_in_forked_child([&m] {
+    constexpr std::uint64_t kKeys = 20000;
+    for (std::uint64_t k = 33; k < kKeys; ++k) CHILD_CHECK(m.insert(k, k));
+    CHILD_CHECK(m.bucket_count() >= 4096);  // grown past every threshold on the way
+    for (std::uint64_t k = 0; k < kKeys; ++k) CHILD_CHECK(m.get(k) == std::optional<std::uint64_t>(k));
+    CHILD_CHECK(m.size() == kKeys);
+  });
+  EXPECT_TRUE(exited_ok(status)) << "child " << describe_status(status);
+  for (std::uint64_t k = 33; k < 200; ++k) ASSERT_TRUE(m.insert(k, k));  // and the parent's
+  EXPECT_GE(m.bucket_count(), 64u);
 }
 
 }  // namespace
