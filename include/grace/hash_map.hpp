@@ -282,9 +282,10 @@ struct hash_map_default_traits {
   static constexpr bool kHugePages = false;
   // A grow to a table of this many bytes or more has the table built on the
   // domain's reclamation worker, while updates go on in the current table
-  // (see hash_map::grow()): the kernel's work of mapping and zeroing the
-  // table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for the 64 MiB
-  // table of 1M keys) leaves the updating thread.  Smaller tables, and every
+  // (see hash_map::grow_from_order()): the kernel's work of mapping and
+  // zeroing the table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for
+  // the 64 MiB table of 1M keys) leaves the updating thread.  The callbacks
+  // queued behind a build run that much later.  Smaller tables, and every
   // table when this is 0, are built by the update that needs them.  Traits
   // without this member get 1 MiB.
   static constexpr std::size_t kBuildAheadBytes = std::size_t{1} << 20;
@@ -562,8 +563,8 @@ static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte b
 static_assert(std::is_standard_layout_v<rcu_head>);
 
 // A table built ahead on the domain's reclamation worker for the next grow
-// (see hash_map::grow()).  Two owners, the map and the worker's build; the
-// last to let go frees it.  The map lets go through call_rcu (updates inside
+// (see hash_map::grow_from_order()).  Two owners, the map and the worker's
+// build; the last to let go frees it.  The map lets go through call_rcu (updates inside
 // their sections may still read the order), the worker directly.
 struct table_order {
   rcu_head build_head;    // build_ordered_table(), on the worker
