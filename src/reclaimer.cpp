@@ -38,6 +38,11 @@ constinit reclaimer* g_reclaimers = nullptr;
 constinit thread_local retire_list* tls_lists = nullptr;
 // True on a reclamation worker: it must never wait for its own progress.
 constinit thread_local bool tls_is_worker = false;
+// True while this thread runs callbacks (the worker, a thread of the user's
+// executor, reclaim_now()'s caller): a retire made by a callback must not
+// wait for the worker's progress either, since the worker may be waiting
+// for these very callbacks to finish (an executor's task).
+constinit thread_local bool tls_running_callbacks = false;
 
 // Caller holds g_list_lock.  Frees a list nobody will push into any more.
 void free_list_locked(retire_list* list) noexcept {
@@ -160,11 +165,13 @@ void reclaimer::push_slow(retire_list* list, rcu_head* node, std::uint64_t size)
     }
     // The list is full (or missing).  Wait only when the domain is at its
     // hard limit and waiting is safe: inside a read-side section the worker
-    // may be waiting for a grace period that waits for this very reader, and
-    // the worker itself must not wait for its own progress.  Otherwise spill
-    // into the overflow list; inside a reader at the hard limit this is the
-    // documented overshoot.
-    const bool may_wait = list != nullptr && read_nesting() == 0 && !tls_is_worker;
+    // may be waiting for a grace period that waits for this very reader; the
+    // worker itself must not wait for its own progress; and a callback (on
+    // an executor's thread too) runs while the worker waits for it.
+    // Otherwise spill into the overflow list; inside a reader or a callback
+    // at the hard limit this is the documented overshoot.
+    const bool may_wait =
+        list != nullptr && read_nesting() == 0 && !tls_is_worker && !tls_running_callbacks;
     if (!may_wait || !at_hard_limit()) {
       spill(node, size);
       return;
@@ -309,6 +316,8 @@ bool reclaimer::has_queued_work() noexcept {
 // Runs the callbacks of a batch in order.  A callback that throws is a bug:
 // we name it and terminate.
 void run_callbacks(rcu_head* node) noexcept {
+  const bool outer = tls_running_callbacks;
+  tls_running_callbacks = true;
   while (node != nullptr) {
     rcu_head* next = node->next;
     try {
@@ -318,6 +327,7 @@ void run_callbacks(rcu_head* node) noexcept {
     }
     node = next;
   }
+  tls_running_callbacks = outer;
 }
 
 void reclaimer::invoke(callback_batch& batch) noexcept {

@@ -6,12 +6,13 @@
 // soft limit its worker runs expedited grace periods.  At the hard limit the
 // worker stops taking new work from the retiring threads' lists until it has
 // reclaimed what it holds; a retiring thread whose list is full then waits
-// (outside a read-side section) or spills into an overflow list (inside one:
-// waiting there could deadlock).  So the worker's backlog (rcu_stats().pending)
+// (outside a read-side section) or spills into an overflow list (inside one,
+// or inside a callback, on the worker or an executor's thread: waiting there
+// could deadlock).  So the worker's backlog (rcu_stats().pending)
 // stays below  hard limit + threads x kThreadBacklog,  and the objects retired but
 // not yet freed below  hard limit + 2 x threads x kThreadBacklog  (kThreadBacklog =
 // 4096 per retiring thread), plus whatever readers retire while inside
-// sections (the documented overshoot).  Defaults: soft 8 Ki, hard 32 Ki
+// sections and callbacks retire (the documented overshoot).  Defaults: soft 8 Ki, hard 32 Ki
 // objects, no byte limits: one flooding thread stays under 41 Ki objects.
 //
 // Memory pressure, the kernel's shrinker way.  Caches register a shrinker

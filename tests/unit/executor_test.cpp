@@ -12,6 +12,7 @@
 
 #include "grace/rcu.hpp"
 #include "grace/reclaim.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -119,6 +120,50 @@ TEST(Executor, ThrowingExecutorFallsBackToTheWorker) {
   retire_tracked(dom, &ran_on, &last, 0);
   grace::rcu_barrier(dom);
   EXPECT_EQ(last.load(), 0);
+}
+
+// A callback that retires into its own domain, run by an executor while
+// the domain is at its hard limit: the executor thread's retire list fills
+// (the worker takes nothing while it waits for the executor's task), and a
+// retire that then waited for the worker's progress would never return.
+// Retires made while running callbacks spill into the overflow list
+// instead, as the worker's own do.
+std::atomic<long> g_children_freed{0};
+void free_child(grace::rcu_head* h) {
+  delete h;
+  g_children_freed.fetch_add(1, std::memory_order_relaxed);
+}
+struct parent_node {
+  grace::rcu_head head;
+  grace::rcu_domain* dom;
+};
+constexpr int kChildren = 60;
+void free_parent(grace::rcu_head* h) {
+  auto* p = reinterpret_cast<parent_node*>(h);
+  for (int i = 0; i < kChildren; ++i) grace::call_rcu(new grace::rcu_head, &free_child, *p->dom);
+  delete p;
+}
+
+TEST(Executor, CallbacksThatRetireAtTheHardLimitDoNotDeadlock) {
+  grace_test::watchdog dog("CallbacksThatRetireAtTheHardLimitDoNotDeadlock", 30);
+  grace::rcu_domain dom;
+  grace::reclaim_limits limits;
+  limits.soft_objects = 16;
+  limits.hard_objects = 64;
+  grace::set_reclaim_limits(dom, limits);
+  pool_thread pool;
+  grace::set_callback_executor(dom, [&pool](std::function<void()> task) { pool.post(std::move(task)); });
+  // 200 parents in a batch (at least 64 pending: the hard limit) retire
+  // 12,000 children from the pool thread: more than its list holds.
+  constexpr int kParents = 200;
+  g_children_freed.store(0);
+  for (int i = 0; i < kParents; ++i) {
+    auto* p = new parent_node{{}, &dom};
+    grace::call_rcu(&p->head, &free_parent, dom);
+  }
+  grace::rcu_barrier(dom);  // the parents (their children queued meanwhile)
+  grace::rcu_barrier(dom);  // the children
+  EXPECT_EQ(g_children_freed.load(), long{kParents} * kChildren);
 }
 
 }  // namespace
