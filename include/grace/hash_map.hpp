@@ -284,8 +284,9 @@ struct hash_map_default_traits {
   // domain's reclamation worker, while updates go on in the current table
   // (see hash_map::grow_from_order()): the kernel's work of mapping and
   // zeroing the table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for
-  // the 64 MiB table of 1M keys) leaves the updating thread.  The callbacks
-  // queued behind a build run that much later.  Smaller tables, and every
+  // the 64 MiB table of 1M keys) leaves the updating thread.  The worker
+  // builds 2 MiB per step, a grace period apart, so the callbacks queued
+  // meanwhile wait for a step (about 1 ms), not the table.  Smaller tables, and every
   // table when this is 0, are built by the update that needs them.  Traits
   // without this member get 1 MiB.
   static constexpr std::size_t kBuildAheadBytes = std::size_t{1} << 20;
@@ -412,7 +413,7 @@ struct table {
   // The memory comes zeroed and zero is an empty bucket, so no constructor
   // writes the buckets.  A table of kMapBytes or more is its own anonymous
   // mapping, populated at once (populate(): the kernel zeroes and maps every
-  // page up front; `by_faults`: see there).  Left to fault in on
+  // page up front).  Left to fault in on
   // first touch instead, a table cost more than it saved: the first read of
   // a page maps the zero page and the first write faults again, in random
   // order (measured: inserts into a reserved map about 90 ns slower each,
@@ -421,26 +422,67 @@ struct table {
   // asks for transparent huge pages (madvise(MADV_HUGEPAGE)) before it is
   // populated: one 2 MiB page at a time where THP is available, 4 KiB pages
   // where it is off or refused.
-  static table* create(std::size_t n, bool huge_pages, bool by_faults = false) {
-    constexpr std::size_t kMapBytes = std::size_t{1} << 20;
-    const std::size_t bytes = sizeof(table) + n * sizeof(bucket);
-    const bool huge = huge_pages && bytes >= 2 * kHugePage;
-    void* raw = nullptr;
-    std::size_t mapped = 0;
-    std::uintptr_t align = alignof(bucket);
-    if (bytes >= kMapBytes) {
-      if (huge) align = kHugePage;
-      mapped = bytes + (huge ? kHugePage : 0);
-      raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (raw == MAP_FAILED) throw std::bad_alloc();
-    } else {
-      raw = std::calloc(1, bytes + align);
-      if (raw == nullptr) throw std::bad_alloc();
-    }
-    void* p = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(raw) + align - 1) & ~(align - 1));
-    if (mapped != 0) populate(static_cast<char*>(p), bytes, huge, by_faults);
-    return ::new (p) table(n, raw, mapped);  // the buckets: implicit-lifetime, zero
+  static table* create(std::size_t n, bool huge_pages) {
+    const memory m = allocate(n, huge_pages);
+    populate(m);
+    return construct(m);
   }
+
+  // A table's memory before the table exists: create() in steps (the
+  // domain's worker builds a table a step at a time, see
+  // hm_detail::build_ordered_table()).
+  struct memory {
+    void* raw = nullptr;     // what mmap() or calloc() returned; null: none
+    std::size_t mapped = 0;  // the mapping's length (0: from calloc())
+    char* p = nullptr;       // where the table goes (aligned)
+    std::size_t bytes = 0;   // header and buckets
+    std::size_t n = 0;       // buckets
+    bool huge = false;       // transparent huge pages asked for
+  };
+  // Maps (kMapBytes or more) or callocs the memory of a table of n buckets;
+  // with `huge_pages`, asks for transparent huge pages before any touch.
+  // Throws std::bad_alloc.
+  static memory allocate(std::size_t n, bool huge_pages) {
+    constexpr std::size_t kMapBytes = std::size_t{1} << 20;
+    memory m;
+    m.n = n;
+    m.bytes = sizeof(table) + n * sizeof(bucket);
+    m.huge = huge_pages && m.bytes >= 2 * kHugePage;
+    std::uintptr_t align = alignof(bucket);
+    if (m.bytes >= kMapBytes) {
+      if (m.huge) align = kHugePage;
+      m.mapped = m.bytes + (m.huge ? kHugePage : 0);
+      m.raw = ::mmap(nullptr, m.mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m.raw == MAP_FAILED) throw std::bad_alloc();
+    } else {
+      m.raw = std::calloc(1, m.bytes + align);
+      if (m.raw == nullptr) throw std::bad_alloc();
+    }
+    m.p = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(m.raw) + align - 1) & ~(align - 1));
+    if (m.huge) ::madvise(m.p, m.bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // before the first touch
+    return m;
+  }
+  // Touches the pages of [from, from + most) of m's table (page faults: see
+  // populate()); returns where it stopped (m.bytes: all done; at once for
+  // calloc()'s memory, which is touched already).
+  static std::size_t touch(const memory& m, std::size_t from, std::size_t most) noexcept {
+    if (m.mapped == 0) return m.bytes;
+    const std::size_t to = m.bytes - from < most ? m.bytes : from + most;
+    constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
+    for (; from < to; from += kPage) static_cast<volatile char*>(m.p)[from] = 0;
+    return to;
+  }
+  static table* construct(const memory& m) noexcept {
+    return ::new (m.p) table(m.n, m.raw, m.mapped);  // the buckets: implicit-lifetime, zero
+  }
+  static void free_memory(void* raw, std::size_t mapped) noexcept {
+    if (mapped != 0) {
+      ::munmap(raw, mapped);
+    } else {
+      std::free(raw);
+    }
+  }
+
   // Frees the table and its overflow lines, in one pass: each line's
   // element-holding slot values are passed to on_element(value, head_link)
   // (head_link: the value of the line's bucket's link, flags included)
@@ -477,11 +519,7 @@ struct table {
     void* raw = t->raw_;
     const std::size_t mapped = t->mapped_;
     t->~table();
-    if (mapped != 0) {
-      ::munmap(raw, mapped);
-    } else {
-      std::free(raw);
-    }
+    free_memory(raw, mapped);
   }
   // Frees the table and its overflow lines, not the elements.
   static void destroy(table* t) noexcept {
@@ -517,41 +555,36 @@ struct table {
   static constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;
 
-  // Has the kernel map and zero the fresh mapping's pages [p, p + bytes)
-  // now.  By the caller: one madvise(MADV_POPULATE_WRITE) call per
-  // kPopulateStep (per 2 MiB page with `huge`) (Linux 5.14; its number is
-  // spelled out for C libraries whose headers predate it); where the call
-  // is refused (EINVAL: a kernel older than 5.14, where that is slower than
-  // MAP_POPULATE was: 37 ms against 26-33 ms for 64 MiB here;
+  // Has the kernel map and zero the pages of m's fresh mapping now (for a
+  // caller who waits for the table): one madvise(MADV_POPULATE_WRITE) call
+  // per kPopulateStep (per 2 MiB page with huge pages) (Linux 5.14; its
+  // number is spelled out for C libraries whose headers predate it).  Where
+  // the call is refused (EINVAL: a kernel older than 5.14, where that is
+  // slower than MAP_POPULATE was: 37 ms against 26-33 ms for 64 MiB here;
   // EPERM or ENOSYS: a seccomp filter) the pages are touched instead, and
   // out of memory (ENOMEM) leaves them to fault in on first use.
-  // `by_faults` (the domain's worker, building while the map's updates run
-  // on other threads): every page touched, one page fault each.  Each
-  // populating call holds the process's mmap lock for reading, and a thread
-  // that needs it for writing meanwhile (malloc growing the heap with brk)
-  // waits; a page fault takes only its mapping's lock (Linux 6.4 and later)
-  // or the mmap lock for one page.  Measured on a 2-vCPU VM, the longest of
-  // 1M inserts while the worker built the 64 MiB table: 25-35 ms with one
-  // MAP_POPULATE, 6-7 ms (at each heap growth) with 256 KiB madvise steps,
-  // at most 2.4 ms touching pages.  Touching costs more in all (37 ms for
-  // 64 MiB against 26-29 ms): not for a caller who waits for the table.
-  // p is page-aligned (mmap()'s address, or 2 MiB-aligned).
-  static void populate(char* p, std::size_t bytes, bool huge, bool by_faults) noexcept {
-    if (huge) ::madvise(p, bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // before the first touch
+  // Each populating call holds the process's mmap lock for reading, and a
+  // thread that needs it for writing meanwhile (malloc growing the heap with
+  // brk) waits; a page fault (touch()) takes only its mapping's lock (Linux
+  // 6.4 and later) or the mmap lock for one page.  Measured on a 2-vCPU VM,
+  // the longest of 1M inserts while the worker built the 64 MiB table:
+  // 25-35 ms with one MAP_POPULATE, 6-7 ms (at each heap growth) with
+  // 256 KiB madvise steps, at most 2.4 ms touching pages.  So the worker
+  // touches; a caller who waits populates (touching costs more in all).
+  static void populate(const memory& m) noexcept {
+    if (m.mapped == 0) return;  // calloc()'s memory
     constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux ABI)
 #if defined(MADV_POPULATE_WRITE)
     static_assert(MADV_POPULATE_WRITE == kPopulateWrite);
 #endif
+    const std::size_t step = m.huge ? kHugePage : kPopulateStep;
     std::size_t off = 0;
-    if (!by_faults) {
-      const std::size_t step = huge ? kHugePage : kPopulateStep;
-      for (; off < bytes; off += step) {
-        if (::madvise(p + off, bytes - off < step ? bytes - off : step, kPopulateWrite) != 0) break;
+    for (; off < m.bytes; off += step) {
+      if (::madvise(m.p + off, m.bytes - off < step ? m.bytes - off : step, kPopulateWrite) != 0) {
+        break;
       }
-      if (off >= bytes || errno == ENOMEM) return;
     }
-    constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
-    for (; off < bytes; off += kPage) static_cast<volatile char*>(p)[off] = 0;
+    if (off < m.bytes && errno != ENOMEM) touch(m, off, m.bytes);
   }
 
   // What mmap() or calloc() returned (the table starts at the next aligned
@@ -569,9 +602,13 @@ static_assert(std::is_standard_layout_v<rcu_head>);
 struct table_order {
   rcu_head build_head;    // build_ordered_table(), on the worker
   rcu_head release_head;  // the map's release, after a grace period
+  rcu_domain* dom;  // the map's: the build queues its next step there
   std::size_t buckets;
   bool huge_pages;
   bool fail_build = false;  // tests (Traits::inject_alloc_failure): the build fails
+  // The table being built (the build's own: only its steps touch these).
+  table::memory memory;
+  std::size_t touched = 0;
   // null while the worker builds; then the table or order_failed() (the
   // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM17]:
   // the worker frees what it built).
@@ -579,7 +616,8 @@ struct table_order {
   // owners: [HM15], decremented by each owner once.
   detail::atomic<int> owners{2};
 
-  table_order(std::size_t n, bool huge) noexcept : buckets(n), huge_pages(huge) {}
+  table_order(rcu_domain& d, std::size_t n, bool huge) noexcept
+      : dom(&d), buckets(n), huge_pages(huge) {}
   static table_order* of_build(rcu_head* h) noexcept {
     return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, build_head));
   }
@@ -600,17 +638,38 @@ inline bool is_table(const table* r) noexcept {
   return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{128};
 }
 
-// call_rcu callback (on the worker): builds the ordered table.
+// Bytes of a table the worker touches per step (about 1 ms of page faults
+// on a 2-vCPU VM).
+inline constexpr std::size_t kBuildStep = std::size_t{2} << 20;
+
+// call_rcu callback (on the worker): builds the ordered table kBuildStep
+// bytes at a time, queueing itself again after each step, so that the
+// callbacks queued meanwhile wait for one step, not for the whole table (a
+// grace period passes between steps).  The re-queue never waits: retires
+// made while running callbacks spill rather than wait (reclaim.hpp).
 inline void build_ordered_table(rcu_head* h) noexcept {
   table_order* o = table_order::of_build(h);
   table* r = order_failed();
-  // Relaxed: only skips a build nobody wants; the CAS below decides.
+  // Relaxed: only skips work nobody wants; the CAS below decides.
   if (o->result.load(std::memory_order_relaxed) == nullptr && !o->fail_build) {
-    try {
-      r = table::create(o->buckets, o->huge_pages, /*by_faults=*/true);
-    } catch (const std::bad_alloc&) {
+    if (o->memory.raw == nullptr) {
+      try {
+        o->memory = table::allocate(o->buckets, o->huge_pages);
+      } catch (const std::bad_alloc&) {
+      }
+    }
+    if (o->memory.raw != nullptr) {
+      o->touched = table::touch(o->memory, o->touched, kBuildStep);
+      if (o->touched < o->memory.bytes) {
+        call_rcu(&o->build_head, &build_ordered_table, *o->dom);
+        return;
+      }
+      r = table::construct(o->memory);
+      o->memory = {};
     }
   }
+  // Abandoned half-built: the memory is ours to free.
+  if (o->memory.raw != nullptr) table::free_memory(o->memory.raw, o->memory.mapped);
   table* expected = nullptr;
   // [HM14] release pairs with the [HM17] acquire in grow_from_order(): an
   // update that takes r sees it constructed.  Failure: the map abandoned the
@@ -1306,7 +1365,7 @@ class hash_map {
   // Places an order for a table of `want` buckets to grow t, and queues its
   // build on the worker.
   void place_order(table* t, std::size_t want) noexcept {
-    auto* o = new (std::nothrow) hm_detail::table_order(want, huge_pages());
+    auto* o = new (std::nothrow) hm_detail::table_order(*dom_, want, huge_pages());
     if (o == nullptr) return;  // retried by the next update
     if constexpr (requires { Traits::inject_alloc_failure(); }) {
       o->fail_build = Traits::inject_alloc_failure();  // tests: the worker's build fails

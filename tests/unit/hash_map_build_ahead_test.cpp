@@ -162,4 +162,36 @@ TEST(HashMapBuildAhead, AStaleOrderIsDroppedAndANewOnePlaced) {
   expect_all_present(m, 540);
 }
 
+// A table of 4 MiB is built in two steps of hm_detail::kBuildStep (2 MiB),
+// a grace period apart; each drain() runs the steps queued before it.
+struct large_ahead_traits : ahead_traits {
+  static constexpr std::size_t kMinBuckets = 16384;  // 1 MiB; grows past 32K keys to 4 MiB
+};
+using large_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                  std::equal_to<std::uint64_t>, large_ahead_traits>;
+
+TEST(HashMapBuildAhead, ALargeTableIsBuiltInSteps) {
+  gated_domain gd;
+  large_map m(gd.dom);
+  for (std::uint64_t k = 0; k <= 32768; ++k) ASSERT_TRUE(m.insert(k, k));  // orders 64K buckets
+  EXPECT_EQ(m.bucket_count(), 16384u);
+  for (int step = 0; step < 2; ++step) gd.drain();
+  ASSERT_TRUE(m.insert(32769, 32769));  // takes it
+  EXPECT_TRUE(m.resizing());
+  for (std::uint64_t k = 32770; k < 34000; ++k) ASSERT_TRUE(m.insert(k, k));  // 1024 chunks
+  EXPECT_FALSE(m.resizing());
+  EXPECT_EQ(m.bucket_count(), 65536u);
+  for (std::uint64_t k = 0; k < 34000; ++k) ASSERT_EQ(m.get(k), std::optional<std::uint64_t>(k));
+}
+
+TEST(HashMapBuildAhead, DestroyedBetweenTwoStepsOfABuild) {
+  gated_domain gd;
+  {
+    large_map m(gd.dom);
+    for (std::uint64_t k = 0; k <= 32768; ++k) ASSERT_TRUE(m.insert(k, k));
+    gd.drain();  // the first step (at least)
+  }  // abandoned: the next step frees the half-built mapping
+  gd.drain();
+}
+
 }  // namespace
