@@ -661,11 +661,16 @@ inline void build_ordered_table(rcu_head* h) noexcept {
     if (o->memory.raw != nullptr) {
       o->touched = table::touch(o->memory, o->touched, kBuildStep);
       if (o->touched < o->memory.bytes) {
-        call_rcu(&o->build_head, &build_ordered_table, *o->dom);
-        return;
+        // Again, relaxed: a map destroyed during this step should not have
+        // its order queued past the domain's last barrier.
+        if (o->result.load(std::memory_order_relaxed) == nullptr) {
+          call_rcu(&o->build_head, &build_ordered_table, *o->dom);
+          return;
+        }
+      } else {
+        r = table::construct(o->memory);
+        o->memory = {};
       }
-      r = table::construct(o->memory);
-      o->memory = {};
     }
   }
   // Abandoned half-built: the memory is ours to free.
