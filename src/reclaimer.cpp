@@ -38,8 +38,8 @@ constinit reclaimer* g_reclaimers = nullptr;
 constinit thread_local retire_list* tls_lists = nullptr;
 // True on a reclamation worker: it must never wait for its own progress.
 constinit thread_local bool tls_is_worker = false;
-// True while this thread runs callbacks (the worker, a thread of the user's
-// executor, reclaim_now()'s caller): a retire made by a callback must not
+// True while this thread runs callbacks (the worker, or a thread of the
+// user's executor): a retire made by a callback must not
 // wait for the worker's progress either, since the worker may be waiting
 // for these very callbacks to finish (an executor's task).
 constinit thread_local bool tls_running_callbacks = false;
