@@ -202,7 +202,6 @@
 // worker was still building for the map.
 #pragma once
 
-#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -286,11 +285,10 @@ struct hash_map_default_traits {
   // (see hash_map::grow_from_order()): the kernel's work of mapping and
   // zeroing the table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for
   // the 64 MiB table of 1M keys) leaves the updating thread.  The worker
-  // builds 512 KiB per step, a grace period apart, so the callbacks queued
-  // meanwhile wait for a step (about 1 ms), not the table; it frees retired
-  // tables in steps too.  Smaller tables, and every table when this is 0,
-  // are built by the update that needs them.  Traits without this member
-  // get 1 MiB.
+  // builds 2 MiB per step, a grace period apart, so the callbacks queued
+  // meanwhile wait for a step (about 1 ms), not the table.  Smaller tables, and every
+  // table when this is 0, are built by the update that needs them.  Traits
+  // without this member get 1 MiB.
   static constexpr std::size_t kBuildAheadBytes = std::size_t{1} << 20;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
@@ -403,10 +401,6 @@ struct table {
   // read by writers (help) and by lookups that meet a migrated bucket
   // (acquire [HM5]).
   detail::atomic<table*> next{nullptr};
-  // Once the table is retired (reclaim_table(), on the worker only): the
-  // domain it is reclaimed in, and the buckets freed so far.
-  rcu_domain* home = nullptr;
-  std::uint64_t freed = 0;
   // Migration state, on separate lines (written by helpers, never by readers).
   // cursor: next bucket to claim, modulo the bucket count (relaxed
   //         fetch_add: a claim only spreads the work; F and M on each
@@ -498,21 +492,11 @@ struct table {
   // 2.3x faster).
   template <class F>
   static void destroy(table* t, F&& on_element, bool prefetch_elements) noexcept {
-    if (t != nullptr) destroy_some(t, on_element, prefetch_elements, ~std::uint64_t{0});
-  }
-  // destroy() in steps: walks the buckets [t->freed, t->freed + most) and
-  // returns false, or, once it has walked the last one, frees the table and
-  // returns true.  Between steps a mapped table gives back the pages it has
-  // walked, all but the first (the header's).
-  template <class F>
-  static bool destroy_some(table* t, F&& on_element, bool prefetch_elements,
-                           std::uint64_t most) noexcept {
+    if (t == nullptr) return;
     // Loads relaxed: t is unreachable; its last users' writes happen before
     // this call (a grace period, or the map's destruction).
     constexpr std::uint64_t kAhead = 8;  // buckets
-    const std::uint64_t start = t->freed;
-    const std::uint64_t end = t->size() - start <= most ? t->size() : start + most;
-    for (std::uint64_t i = start; i < end; ++i) {
+    for (std::uint64_t i = 0; i <= t->mask; ++i) {
       if (prefetch_elements && i + kAhead <= t->mask) {
         for (const auto& s : t->buckets()[i + kAhead].slot) {
           const std::uint64_t v = s.load(std::memory_order_relaxed);
@@ -532,26 +516,10 @@ struct table {
         b = next;
       }
     }
-    t->freed = end;
-    if (end < t->size()) {
-      if (t->mapped_ != 0) {
-        // The whole pages of the buckets walked, past the header's page (t is
-        // page-aligned: mmap()'s address, or 2 MiB-aligned).
-        constexpr std::uintptr_t kPage = 4096;
-        const auto page_of = [t](std::uint64_t i) {
-          return reinterpret_cast<std::uintptr_t>(&t->buckets()[i]) & ~(kPage - 1);
-        };
-        const std::uintptr_t lo = std::max(page_of(start), reinterpret_cast<std::uintptr_t>(t) + kPage);
-        const std::uintptr_t hi = page_of(end);
-        if (hi > lo) ::munmap(reinterpret_cast<void*>(lo), hi - lo);
-      }
-      return false;
-    }
     void* raw = t->raw_;
     const std::size_t mapped = t->mapped_;
     t->~table();
-    free_memory(raw, mapped);  // pages already given back included: no error
-    return true;
+    free_memory(raw, mapped);
   }
   // Frees the table and its overflow lines, not the elements.
   static void destroy(table* t) noexcept {
@@ -670,11 +638,9 @@ inline bool is_table(const table* r) noexcept {
   return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{128};
 }
 
-// Bytes of a table the worker touches per step, and buckets it frees per
-// step: about 1 ms each on a 2-vCPU VM while a map grows (a 2 MiB step
-// took 3-3.5 ms there, its page faults slowed by the updating thread's).
-inline constexpr std::size_t kBuildStep = std::size_t{512} << 10;
-inline constexpr std::uint64_t kFreeStep = kBuildStep / sizeof(bucket);
+// Bytes of a table the worker touches per step (about 1 ms of page faults
+// on a 2-vCPU VM).
+inline constexpr std::size_t kBuildStep = std::size_t{2} << 20;
 
 // call_rcu callback (on the worker): builds the ordered table kBuildStep
 // bytes at a time, queueing itself again after each step, so that the
@@ -1339,23 +1305,12 @@ class hash_map {
     });
   }
 
-  // call_rcu callback of a migrated table (or of one never published):
-  // frees it with its tombstones (its live elements belong to the next
-  // table), hm_detail::kFreeStep buckets at a time, queueing itself again
-  // between steps (as a build does: the callbacks queued meanwhile wait for
-  // a step, not for the table; in one callback a 16 MiB table took 23 ms
-  // while a map grew).  retire_table() sets t->home.
+  // call_rcu callback of a migrated table: frees it with its tombstones (its
+  // live elements belong to the next table).
   static void reclaim_table(rcu_head* h) noexcept {
-    table* t = reinterpret_cast<table*>(h);
-    rcu_domain* home = t->home;
-    const bool done = table::destroy_some(t, [](std::uint64_t v, std::uint64_t) {
+    table::destroy(reinterpret_cast<table*>(h), [](std::uint64_t v, std::uint64_t) {
       if (!hm_detail::is_live(v)) delete node_of(v);
-    }, /*prefetch_elements=*/false, hm_detail::kFreeStep);  // tombstones only: few
-    if (!done) call_rcu(&t->head, &reclaim_table, *home);  // never waits in a callback
-  }
-  void retire_table(table* t) noexcept {
-    t->home = dom_;
-    call_rcu(&t->head, &reclaim_table, *dom_);
+    }, /*prefetch_elements=*/false);  // tombstones only: few
   }
 
   // ---- Resizing.
@@ -1478,7 +1433,7 @@ class hash_map {
 
   // A table that was built but never published: freed by the worker (the
   // unmapping stays off the updating thread).
-  void retire_unused(table* r) noexcept { retire_table(r); }
+  void retire_unused(table* r) noexcept { call_rcu(&r->head, &reclaim_table, *dom_); }
 
   static hm_detail::table_order* order_busy() noexcept {
     return reinterpret_cast<hm_detail::table_order*>(std::uintptr_t{64});
@@ -1676,7 +1631,7 @@ class hash_map {
     // Readers and writers may still be inside t: free it after a grace
     // period, with its overflow lines and tombstones; its live elements now
     // belong to nt.
-    retire_table(t);
+    call_rcu(&t->head, &reclaim_table, *dom_);
   }
 
   rcu_domain* dom_;
