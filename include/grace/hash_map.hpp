@@ -285,7 +285,7 @@ struct hash_map_default_traits {
   // (see hash_map::grow_from_order()): the kernel's work of mapping and
   // zeroing the table (about 2 us per 4 KiB page on a 2-vCPU VM; 33 ms for
   // the 64 MiB table of 1M keys) leaves the updating thread.  The worker
-  // builds 2 MiB per step, a grace period apart, so the callbacks queued
+  // builds 512 KiB per step, a grace period apart, so the callbacks queued
   // meanwhile wait for a step (about 1 ms), not the table.  Smaller tables, and every
   // table when this is 0, are built by the update that needs them.  Traits
   // without this member get 1 MiB.
@@ -638,9 +638,10 @@ inline bool is_table(const table* r) noexcept {
   return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{128};
 }
 
-// Bytes of a table the worker touches per step (about 1 ms of page faults
-// on a 2-vCPU VM).
-inline constexpr std::size_t kBuildStep = std::size_t{2} << 20;
+// Bytes of a table the worker touches per step: about 1 ms of page faults
+// on a 2-vCPU VM while a map grows (a 2 MiB step took 3-3.5 ms there, its
+// faults slowed by the updating thread's).
+inline constexpr std::size_t kBuildStep = std::size_t{512} << 10;
 
 // call_rcu callback (on the worker): builds the ordered table kBuildStep
 // bytes at a time, queueing itself again after each step, so that the

@@ -162,9 +162,9 @@ TEST(HashMapBuildAhead, AStaleOrderIsDroppedAndANewOnePlaced) {
   expect_all_present(m, 540);
 }
 
-// A table of 4 MiB (and its header) is built in three steps of
-// hm_detail::kBuildStep (2 MiB), a grace period apart; each drain() runs
-// the steps queued before it, so at least one more each time.
+// A table of 4 MiB (and its header) is built in steps of
+// hm_detail::kBuildStep, a grace period apart; each drain() runs the steps
+// queued before it, so at least one more each time.
 struct large_ahead_traits : ahead_traits {
   static constexpr std::size_t kMinBuckets = 16384;  // 1 MiB; grows past 32K keys to 4 MiB
 };
@@ -176,7 +176,9 @@ TEST(HashMapBuildAhead, ALargeTableIsBuiltInSteps) {
   large_map m(gd.dom);
   for (std::uint64_t k = 0; k <= 32768; ++k) ASSERT_TRUE(m.insert(k, k));  // orders 64K buckets
   EXPECT_EQ(m.bucket_count(), 16384u);
-  for (int step = 0; step < 3; ++step) gd.drain();
+  constexpr std::size_t kBytes = (std::size_t{4} << 20) + 64 * 3;  // buckets and header, at most
+  constexpr std::size_t kSteps = (kBytes + grace::hm_detail::kBuildStep - 1) / grace::hm_detail::kBuildStep;
+  for (std::size_t step = 0; step < kSteps; ++step) gd.drain();
   ASSERT_TRUE(m.insert(32769, 32769));  // takes it
   EXPECT_TRUE(m.resizing());
   for (std::uint64_t k = 32770; k < 34000; ++k) ASSERT_TRUE(m.insert(k, k));  // 1024 chunks
