@@ -25,6 +25,7 @@
 #include "../../src/registry.hpp"
 #include "grace/hash_map.hpp"
 #include "grace/rcu.hpp"
+#include "hash_map_oracle.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -259,19 +260,12 @@ TEST(Fork, ChildAfterQuietParent) {
 // gone, and what it had collected is abandoned).  The child's map keeps
 // working: past twice the grow load an update abandons the order and builds
 // the table itself, and later grows order from the child's own worker.
-struct fork_ahead_traits {
-  static constexpr std::size_t kMinBuckets = 16;
-  static constexpr std::size_t kMigrateChunk = 16;
-  static constexpr std::size_t kGrowLoad = 2;
-  static constexpr std::size_t kTargetLoad = 1;
-  static constexpr std::size_t kBuildAheadBytes = 64 * 64;
-};
 
 TEST(Fork, HashMapGrowsInAChildForkedWithATableOnOrder) {
   SKIP_UNDER_TSAN();
   watchdog dog("HashMapGrowsInAChildForkedWithATableOnOrder");
   using map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
-                              std::equal_to<std::uint64_t>, fork_ahead_traits>;
+                              std::equal_to<std::uint64_t>, hm_oracle::growing_ahead_traits>;
   grace::rcu_domain dom;
   map m(dom);
   for (std::uint64_t k = 0; k < 33; ++k) ASSERT_TRUE(m.insert(k, k));  // the 33rd orders

@@ -16,17 +16,12 @@
 
 #include "grace/hash_map.hpp"
 #include "grace/reclaim.hpp"
+#include "hash_map_oracle.hpp"
 
 namespace {
 
 // 16 buckets grow past 32 elements, to 64 buckets (4 KiB): built ahead.
-struct ahead_traits {
-  static constexpr std::size_t kMinBuckets = 16;
-  static constexpr std::size_t kMigrateChunk = 16;
-  static constexpr std::size_t kGrowLoad = 2;
-  static constexpr std::size_t kTargetLoad = 1;
-  static constexpr std::size_t kBuildAheadBytes = 64 * 64;
-};
+using ahead_traits = hm_oracle::growing_ahead_traits;
 using ahead_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
                                   std::equal_to<std::uint64_t>, ahead_traits>;
 

@@ -38,12 +38,15 @@ using lf_map = grace::hash_map<std::uint64_t, tracked_value, std::hash<std::uint
 // with erases and re-inserts (tombstones, revival, shrinks, same-size
 // rehashes) while resizes run; then every key present once, size() exact,
 // and every element destroyed exactly once after the map is gone.
-TEST(HashMapLockFree, NoLostInsertWhileGrowingShrinkingAndRehashing) {
+template <class Traits>
+void expect_no_lost_insert() {
+  using map = grace::hash_map<std::uint64_t, tracked_value, std::hash<std::uint64_t>,
+                              std::equal_to<std::uint64_t>, Traits>;
   const std::int64_t live_before = tracked_value::live.load();
   {
     hm_oracle::oracle_domain od;
     {
-      lf_map m(od.dom);
+      map m(od.dom);
       hm_lockfree::lost_insert_config cfg;
       cfg.keys_per_thread = 4000 / static_cast<std::uint64_t>(kScale);
       cfg.rounds = kScale == 1 ? 10 : 4;
@@ -58,29 +61,17 @@ TEST(HashMapLockFree, NoLostInsertWhileGrowingShrinkingAndRehashing) {
   EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
 }
 
+TEST(HashMapLockFree, NoLostInsertWhileGrowingShrinkingAndRehashing) {
+  expect_no_lost_insert<hm_oracle::resize_heavy_traits>();
+}
+
 // (a) again, with every grown table built ahead on the domain's worker:
 // updates run past the grow load while it builds, take its table, or
 // abandon the order past twice that load.
 TEST(HashMapLockFree, NoLostInsertWithTablesBuiltAhead) {
-  using ahead_map = grace::hash_map<std::uint64_t, tracked_value, std::hash<std::uint64_t>,
-                                    std::equal_to<std::uint64_t>, hm_oracle::built_ahead_traits>;
-  const std::int64_t live_before = tracked_value::live.load();
   const std::uint64_t orders_before = hm_oracle::order_counters::orders_taken.load() +
                                       hm_oracle::order_counters::orders_dropped.load();
-  {
-    hm_oracle::oracle_domain od;
-    {
-      ahead_map m(od.dom);
-      hm_lockfree::lost_insert_config cfg;
-      cfg.keys_per_thread = 4000 / static_cast<std::uint64_t>(kScale);
-      cfg.rounds = kScale == 1 ? 10 : 4;
-      const auto r = hm_lockfree::run_lost_insert_oracle(m, cfg);
-      EXPECT_EQ(r.failures(), 0u) << r.lost << " lost, " << r.phantom << " phantom, "
-                                  << r.corrupt << " corrupt in " << r.ops << " updates";
-      EXPECT_EQ(hm_lockfree::verify_full(m, cfg.keys_per_thread * cfg.threads), 0u);
-    }
-  }
-  EXPECT_EQ(tracked_value::live.load(), live_before) << "elements leaked or destroyed twice";
+  expect_no_lost_insert<hm_oracle::built_ahead_traits>();
   EXPECT_GT(hm_oracle::order_counters::orders_taken.load() +
                 hm_oracle::order_counters::orders_dropped.load(),
             orders_before)
