@@ -292,7 +292,11 @@ struct hash_map_default_traits {
   static constexpr std::size_t kBuildAheadBytes = std::size_t{1} << 20;
   // Optional (tests): `static bool inject_alloc_failure()` — when present and
   // it returns true, the map's next overflow-line or table allocation fails
-  // as if operator new had thrown std::bad_alloc.
+  // as if operator new had thrown std::bad_alloc (for a table ordered from
+  // the worker: its build fails).
+  // Optional (tests): `static void observe_order(bool taken)` — called when
+  // an update takes an ordered table to start a resize (true), or drops an
+  // order (false: stale, failed, or abandoned past twice the grow load).
 };
 
 inline namespace GRACE_HASH_MAP_ABI {
