@@ -240,7 +240,14 @@ def enclosing_function(codes, idx):
     for k in range(idx, -1, -1):
         line = codes[k]
         depth += line.count("}") - line.count("{") if k != idx else 0
-        m = FUNC_RE.search(line)
+        # A signature may span lines: try the line with up to two before it.
+        m = None
+        for back in range(0, 3 if k != idx else 1):
+            if k - back < 0:
+                break
+            m = FUNC_RE.search(" ".join(codes[k - back:k + 1]))
+            if m:
+                break
         if m and m.group(1).split("::")[-1] not in NOT_FUNCS and depth < 0:
             return m.group(1)
         if depth < 0 and "{" in line:

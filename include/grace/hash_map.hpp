@@ -245,12 +245,21 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_OPEN_EMPTY)
 #define GRACE_HASH_MAP_BROKEN_OPEN_EMPTY 0
 #endif
+// The fourth negative control (tests/unit/hash_map_negative_replace_test.cpp)
+// defines this to 1: replace() swaps in its element whatever the key's
+// current element is (a blind store, as insert_or_assign), so concurrent
+// update() calls overwrite each other's results.
+#if !defined(GRACE_HASH_MAP_BROKEN_BLIND_REPLACE)
+#define GRACE_HASH_MAP_BROKEN_BLIND_REPLACE 0
+#endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
 #elif GRACE_HASH_MAP_BROKEN_EARLY_MARK
 #define GRACE_HASH_MAP_ABI hm_broken_early_mark
 #elif GRACE_HASH_MAP_BROKEN_OPEN_EMPTY
 #define GRACE_HASH_MAP_ABI hm_broken_open_empty
+#elif GRACE_HASH_MAP_BROKEN_BLIND_REPLACE
+#define GRACE_HASH_MAP_ABI hm_broken_blind_replace
 #else
 #define GRACE_HASH_MAP_ABI hm_v3
 #endif
@@ -848,47 +857,68 @@ class hash_map {
   // Inserts (key, value) if key is absent.  Returns false (and destroys its
   // arguments' moved-from copies) if key was present.  Throws std::bad_alloc
   // with the map unchanged.
-  bool insert(Key key, T value) { return upsert(std::move(key), std::move(value), false); }
+  bool insert(Key key, T value) {
+    return upsert(std::move(key), std::move(value), false) == put_result::inserted;
+  }
 
   // Inserts, or replaces the element of an existing key with a new one (old
   // element retired: readers holding it keep a valid pointer until they
   // leave their sections).  Returns true if inserted, false if replaced.
   bool insert_or_assign(Key key, T value) {
-    return upsert(std::move(key), std::move(value), true);
+    return upsert(std::move(key), std::move(value), true) == put_result::inserted;
   }
 
   // Removes key; returns whether it was present.  The element stays as a
   // tombstone until the next resize, which retires it.  Throws std::bad_alloc
   // only when it must finish a migration step that cannot allocate (see the
   // file comment); the map is then unchanged.
-  bool erase(const Key& key) {
-    const std::uint64_t h = hm_detail::mix(hasher_(key));
-    {
+  bool erase(const Key& key) { return erase_element(key, nullptr); }
+
+  // Read-copy-update, the conditional forms.  `expected` is a value pointer
+  // that find() returned in the caller's current read-side section (checked
+  // builds abort outside one).  They act only if key's element is still that
+  // one: not replaced, not erased since (D.2).  One CAS on the key's slot
+  // decides, as for every update of the key (E.1).
+
+  // Replaces key's element with a new one holding `desired` if it is still
+  // the element of *expected; the old one is retired.  Returns false, and
+  // changes nothing, if key's element is another one or key is absent (no
+  // insert).  Copies key into the new element.  Throws std::bad_alloc with
+  // the map unchanged.
+  bool replace(const Key& key, const T* expected, T desired) {
+    check_in_section("replace");
+    return upsert(Key(key), std::move(desired), true, expected) == put_result::replaced;
+  }
+
+  // Erases key if its element is still the one of *expected.  Returns
+  // whether it did.  Throws as erase(key).
+  bool erase(const Key& key, const T* expected) {
+    check_in_section("erase(key, expected)");
+    return erase_element(key, expected);
+  }
+
+  // Replaces key's value with f(value): reads it, builds the new element
+  // from f's result and replaces the one it read, again from the newer value
+  // whenever another update of key came first (lock-free: a retry means one
+  // did).  Returns false if key is absent (f not called then, or its result
+  // dropped if key was erased meanwhile).  f(const T&) returns something
+  // convertible to T; it may run more than once, and runs inside a
+  // read-side section (see "Hash and KeyEqual" in the file comment for what
+  // it must not do there).  Throws std::bad_alloc with key's value
+  // unchanged, and whatever f throws.
+  template <class F>
+  bool update(const Key& key, F&& f) {
+    for (;;) {
       std::scoped_lock rs(*dom_);
-      help_resize();
-      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
-      for (;;) {
-        const place p = locate(*t->bucket_of(h), h, key, 0);
-        if (p.what == place::absent) return false;
-        if (p.what == place::frozen) {
-          t = help_bucket(t, h);
-          continue;
-        }
-        if (!hm_detail::is_live(p.v)) return false;
-        std::uint64_t v = p.v;
-        // [HM1] acq_rel: the one CAS that decides this erase (E.1); a
-        // tombstone publishes nothing new, but keeps every slot write a
-        // release so that readers' [HM2] ordering holds for every value.
-        if (p.s->compare_exchange_strong(v, v & ~hm_detail::kLive, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-          break;
-        }
+      const node* n = lookup(key);
+      if (n == nullptr) return false;
+      T desired(std::invoke(f, std::as_const(n->value)));
+      // Refused: key's element changed since the lookup (if it was erased,
+      // the next lookup says so).  A replace never inserts.
+      if (upsert(Key(key), std::move(desired), true, &n->value) == put_result::replaced) {
+        return true;
       }
     }
-    count_.fetch_sub(1, std::memory_order_relaxed);       // a statistic: see G.1
-    tombstones_.fetch_add(1, std::memory_order_relaxed);  // steers rehashing only
-    maybe_shrink();
-    return true;
   }
 
   // Removes every element present throughout the call (concurrent inserts may
@@ -950,15 +980,8 @@ class hash_map {
   // section (checked builds abort with a message otherwise); the pointer is
   // valid until that section ends.  No copy, no lock.
   [[gnu::always_inline]] const T* find(const Key& key) const noexcept {
-#if GRACE_CHECKED
-    if (detail::read_nesting() == 0) {
-      std::fputs(
-          "grace: hash_map::find: called outside a read-side section (the result could be "
-          "freed under you); lock the map's rcu_domain first, or use get()\n",
-          stderr);
-      std::abort();
-    }
-#endif
+    check_in_section("find", " (the result could be freed under you); lock the map's "
+                             "rcu_domain first, or use get()");
     const node* n = lookup(key);
     return n != nullptr ? &n->value : nullptr;
   }
@@ -968,12 +991,7 @@ class hash_map {
   // may call this map's updates; it must not leave the section.
   template <class F>
   void for_each(F&& f) const {
-#if GRACE_CHECKED
-    if (detail::read_nesting() == 0) {
-      std::fputs("grace: hash_map::for_each: called outside a read-side section\n", stderr);
-      std::abort();
-    }
-#endif
+    check_in_section("for_each");
     const table* t = cur_.load(std::memory_order_acquire);  // [HM5]
     for (std::uint64_t j = 0; j <= t->mask; ++j) {
       visit_bucket(t, j, t->mask, j, [&f](const node* n) { f(n->key, n->value); });
@@ -1003,6 +1021,17 @@ class hash_map {
   }
 
  private:
+  // Checked builds: aborts with a message if the caller is not inside a
+  // read-side section (a pointer it holds or gets could be freed under it).
+  [[gnu::always_inline]] static void check_in_section([[maybe_unused]] const char* what,
+                                                      [[maybe_unused]] const char* why = "") noexcept {
+#if GRACE_CHECKED
+    if (detail::read_nesting() == 0) {
+      std::fprintf(stderr, "grace: hash_map::%s: called outside a read-side section%s\n", what, why);
+      std::abort();
+    }
+#endif
+  }
   static node* node_of(std::uint64_t v) noexcept {
     return reinterpret_cast<node*>(v >> hm_detail::kTagBits);
   }
@@ -1188,6 +1217,40 @@ class hash_map {
 
   // ---- Updates.
 
+  // erase(key), or with `expected` only the element whose value is
+  // *expected (see replace() for why no ABA).
+  bool erase_element(const Key& key, const T* expected) {
+    const std::uint64_t h = hm_detail::mix(hasher_(key));
+    {
+      std::scoped_lock rs(*dom_);
+      help_resize();
+      table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
+      for (;;) {
+        const place p = locate(*t->bucket_of(h), h, key, 0);
+        if (p.what == place::absent) return false;
+        if (p.what == place::frozen) {
+          t = help_bucket(t, h);
+          continue;
+        }
+        if (!hm_detail::is_live(p.v)) return false;
+        if (expected != nullptr && &node_of(p.v)->value != expected) return false;
+        std::uint64_t v = p.v;
+        // [HM1] acq_rel: the one CAS that decides this erase (E.1); a
+        // tombstone publishes nothing new, but keeps every slot write a
+        // release so that readers' [HM2] ordering holds for every value.
+        if (p.s->compare_exchange_strong(v, v & ~hm_detail::kLive, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+          break;
+        }
+      }
+    }
+    count_.fetch_sub(1, std::memory_order_relaxed);       // a statistic: see G.1
+    tombstones_.fetch_add(1, std::memory_order_relaxed);  // steers rehashing only
+    maybe_shrink();
+    return true;
+  }
+
+
   // Where a key stands in one bucket chain.
   struct place {
     enum kind { found, claimed, absent, frozen } what;
@@ -1244,7 +1307,13 @@ class hash_map {
     }
   }
 
-  bool upsert(Key&& key, T&& value, bool assign) {
+  // What upsert() did.
+  enum class put_result { inserted, replaced, refused };
+
+  // insert (assign false), insert_or_assign (assign true), or, with
+  // `expected`, replace: only the element whose value is *expected, and
+  // never an insert.
+  put_result upsert(Key&& key, T&& value, bool assign, const T* expected = nullptr) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
     std::unique_ptr<node> fresh;
     std::uint64_t displaced = 0;  // the slot's old value, if we replaced one
@@ -1263,14 +1332,24 @@ class hash_map {
       help_resize();
       table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
       for (;;) {
-        const place p = locate(*t->bucket_of(h), h, fresh->key, e);
+        // A replace claims nothing: an absent key stays absent.
+        const place p = locate(*t->bucket_of(h), h, fresh->key, expected == nullptr ? e : 0);
         if (p.what == place::claimed) break;
+        if (p.what == place::absent) return put_result::refused;  // replace: fresh never published
         if (p.what == place::frozen) {
           t = help_bucket(t, h);
           continue;
         }
         // found: a live element (replace, or refuse) or a tombstone (revive).
-        if (hm_detail::is_live(p.v) && !assign) return false;  // fresh never published
+        if (hm_detail::is_live(p.v) && !assign) return put_result::refused;  // fresh never published
+        // A replace's element, once replaced or erased, never comes back
+        // (a revive publishes a new element), and the caller's section keeps
+        // its address from being reused: no ABA.
+        if (expected != nullptr &&
+            (!hm_detail::is_live(p.v) ||
+             (!GRACE_HASH_MAP_BROKEN_BLIND_REPLACE && &node_of(p.v)->value != expected))) {
+          return put_result::refused;
+        }
         std::uint64_t v = p.v;
         // [HM1] acq_rel: publishes the new element (D.1: one CAS swaps it
         // in); failure: another update or a freeze won, walk again.
@@ -1284,11 +1363,11 @@ class hash_map {
     fresh.release();  // published
     const bool inserted = displaced == 0 || !hm_detail::is_live(displaced);
     if (displaced != 0) retire(node_of(displaced));
-    if (!inserted) return false;
+    if (!inserted) return put_result::replaced;
     if (displaced != 0) tombstones_.fetch_sub(1, std::memory_order_relaxed);  // revived
     count_.fetch_add(1, std::memory_order_relaxed);  // a statistic: see G.1
     maybe_grow();
-    return true;
+    return put_result::inserted;
   }
 
   void retire(node* n) noexcept {

@@ -1,0 +1,165 @@
+// Read-copy-update of one element: grace::hash_map::replace(),
+// erase(key, expected) and update() (D.2 in include/grace/hash_map.hpp).
+// Deterministic cases first, then the lost-update oracle
+// (tests/support/hash_map_update_oracle.hpp), whose negative control is
+// tests/unit/hash_map_negative_replace_test.cpp.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "grace/hash_map.hpp"
+#include "hash_map_oracle.hpp"
+#include "hash_map_update_oracle.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using map = grace::hash_map<int, std::string>;
+using int_map = grace::hash_map<int, int>;
+
+TEST(HashMapUpdate, ReplaceSwapsTheElementItWasGiven) {
+  map m;
+  m.insert(1, "one");
+  std::scoped_lock rs(m.domain());
+  const std::string* p = m.find(1);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(m.replace(1, p, "uno"));
+  EXPECT_EQ(*p, "one");  // the old element stays readable in this section (B.2)
+  EXPECT_EQ(*m.find(1), "uno");
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(HashMapUpdate, ReplaceRefusesAnElementReplacedSince) {
+  map m;
+  m.insert(1, "one");
+  std::scoped_lock rs(m.domain());
+  const std::string* p = m.find(1);
+  EXPECT_FALSE(m.insert_or_assign(1, "eins"));
+  EXPECT_FALSE(m.replace(1, p, "uno"));
+  EXPECT_EQ(*m.find(1), "eins");
+  // The element it now has is accepted.
+  EXPECT_TRUE(m.replace(1, m.find(1), "uno"));
+  EXPECT_EQ(*m.find(1), "uno");
+}
+
+TEST(HashMapUpdate, ReplaceNeverInserts) {
+  map m;
+  m.insert(1, "one");
+  m.insert(2, "two");
+  std::scoped_lock rs(m.domain());
+  const std::string* p = m.find(1);
+  ASSERT_TRUE(m.erase(1));
+  EXPECT_FALSE(m.replace(1, p, "uno"));  // erased since
+  EXPECT_EQ(m.find(1), nullptr);
+  // Inserted again: a new element, so p is stale still (no ABA through a
+  // revived tombstone).
+  ASSERT_TRUE(m.insert(1, "ein"));
+  EXPECT_FALSE(m.replace(1, p, "uno"));
+  EXPECT_EQ(*m.find(1), "ein");
+  EXPECT_FALSE(m.replace(3, m.find(2), "three"));  // absent key, another key's element
+  EXPECT_EQ(m.find(3), nullptr);
+  EXPECT_FALSE(m.replace(1, m.find(2), "x"));  // present key, another key's element
+  EXPECT_EQ(*m.find(1), "ein");
+  EXPECT_EQ(m.size(), 2u);
+}
+
+TEST(HashMapUpdate, ConditionalEraseTakesOnlyTheElementItWasGiven) {
+  map m;
+  m.insert(1, "one");
+  std::scoped_lock rs(m.domain());
+  const std::string* p = m.find(1);
+  EXPECT_FALSE(m.insert_or_assign(1, "eins"));
+  EXPECT_FALSE(m.erase(1, p));
+  EXPECT_EQ(*m.find(1), "eins");
+  EXPECT_TRUE(m.erase(1, m.find(1)));
+  EXPECT_EQ(m.find(1), nullptr);
+  EXPECT_EQ(m.size(), 0u);
+}
+
+TEST(HashMapUpdate, UpdateAppliesItsFunctionToTheCurrentValue) {
+  int_map m;
+  m.insert(7, 40);
+  EXPECT_TRUE(m.update(7, [](int v) { return v + 2; }));
+  EXPECT_EQ(m.get(7), 42);
+  int calls = 0;
+  EXPECT_FALSE(m.update(8, [&calls](int v) {
+    ++calls;
+    return v;
+  }));
+  EXPECT_EQ(calls, 0);
+  EXPECT_FALSE(m.contains(8));
+}
+
+TEST(HashMapUpdate, UpdateWhoseFunctionThrowsChangesNothing) {
+  int_map m;
+  m.insert(7, 40);
+  EXPECT_THROW(m.update(7, [](int) -> int { throw std::runtime_error("no"); }), std::runtime_error);
+  EXPECT_EQ(m.get(7), 40);
+  // The section update() took is closed again: a grace period completes.
+  grace::rcu_synchronize();
+}
+
+// An element found before a resize is still the key's element after it:
+// migration moves the pointer, not the element.
+TEST(HashMapUpdate, ReplaceAcceptsAnElementFoundBeforeAResize) {
+  grace::hash_map<int, int, std::hash<int>, std::equal_to<int>, hm_oracle::resize_heavy_traits> m;
+  for (int k = 0; k < 8; ++k) m.insert(k, k);
+  std::scoped_lock rs(m.domain());
+  const int* p = m.find(3);
+  const std::size_t before = m.bucket_count();
+  m.reserve(4096);  // finishes any resize, then migrates everything
+  ASSERT_GT(m.bucket_count(), before);
+  EXPECT_TRUE(m.replace(3, p, 30));
+  EXPECT_EQ(*m.find(3), 30);
+}
+
+TEST(HashMapUpdate, NoIncrementLost) {
+  hm_oracle::oracle_domain od;
+  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                  std::equal_to<std::uint64_t>, hm_oracle::resize_heavy_traits>
+      m(od.dom);
+  hm_update::config cfg;
+  cfg.increments = static_cast<std::uint64_t>(grace_test::scaled(100000));
+  const auto r = hm_update::run_lost_update_oracle(m, cfg);
+  EXPECT_EQ(r.absent, 0u) << "a counter went missing during a resize";
+  EXPECT_EQ(r.made, cfg.increments * static_cast<std::uint64_t>(cfg.threads));
+  EXPECT_EQ(r.counted, r.made) << "lost " << r.made - r.counted << " increments (churn ops "
+                               << r.churn_ops << ")";
+  EXPECT_GT(r.churn_ops, 0u);
+}
+
+#if GRACE_CHECKED
+class HashMapUpdateDeathTest : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(HashMapUpdateDeathTest, ReplaceOutsideASection) {
+  EXPECT_DEATH(
+      {
+        int_map m;
+        m.insert(1, 1);
+        const int* p = nullptr;
+        {
+          std::scoped_lock rs(m.domain());
+          p = m.find(1);
+        }
+        m.replace(1, p, 2);
+      },
+      "grace: hash_map::replace: called outside a read-side section");
+}
+
+TEST_F(HashMapUpdateDeathTest, FindOutsideASection) {
+  EXPECT_DEATH(
+      {
+        int_map m;
+        (void)m.find(1);
+      },
+      "grace: hash_map::find: called outside a read-side section \\(the result could be freed");
+}
+#endif
+
+}  // namespace
