@@ -96,6 +96,15 @@
 //   D.1 A lookup concurrent with insert_or_assign(k) replacing a value
 //       returns the old or the new element, never nothing: a replace swaps
 //       one slot with one CAS.
+//   D.2 replace(k, expected, v) and erase(k, expected) act only if k's
+//       element is still the one whose value `expected` points to (found in
+//       the caller's current read-side section): not replaced or erased
+//       since, whatever resizes ran (a migration moves the pointer, not the
+//       element).  No ABA: a replaced or erased element never becomes k's
+//       element again (a revive publishes a new one), and the caller's
+//       section keeps its address from being reused.  update(k, f) built on
+//       replace() loses no update: each f result it publishes was computed
+//       from the value it replaces.
 //   E.1 Updates of one key are linearizable: they serialize on the CAS of
 //       the key's slot.  Concurrent insert(k) calls: exactly one returns true.
 //   F.1 Iteration (for_each) inside one read-side section visits every
@@ -142,8 +151,9 @@
 //   Updates: lock-free.  A CAS fails only because another update of the
 //   same slot succeeded or a migration froze it; a frozen bucket is migrated
 //   by whichever update meets it (bounded work: the bucket's chain), so no
-//   update waits for a preempted thread.  insert/erase/insert_or_assign make
-//   one CAS in the common case; an update also migrates one chunk of buckets
+//   update waits for a preempted thread.  insert/erase/insert_or_assign/
+//   replace make one CAS in the common case; update() retries only after
+//   another update of its key succeeded; an update also migrates one chunk of buckets
 //   (Traits::kMigrateChunk) while a resize runs.
 //   Resize: incremental, no thread of its own.  A writer that pushes the load
 //   past a threshold allocates the new table (one of kBuildAheadBytes or
