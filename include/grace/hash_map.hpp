@@ -800,10 +800,19 @@ class hash_map {
   using bucket = hm_detail::bucket;
   using table = hm_detail::table;
   using slot_t = detail::atomic_word<std::uint64_t>;
+  // A lookup key K that is looked up as itself (see get()), not converted
+  // to Key.
+  template <class K>
+  static constexpr bool transparent_key =
+      requires {
+        typename Hash::is_transparent;
+        typename KeyEqual::is_transparent;
+      } && !std::is_same_v<K, Key>;
+
   // How lookup() hands the key to its out-of-line rest: by value when that is
   // a register copy, so that the caller's key never has to live in memory.
-  using key_arg = std::conditional_t<std::is_trivially_copyable_v<Key> && sizeof(Key) <= 16, Key,
-                                     const Key&>;
+  template <class K>
+  using key_arg = std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 16, K, const K&>;
 
   struct alignas(16) node : rcu_head {
     std::uint64_t hash;
@@ -974,26 +983,34 @@ class hash_map {
 
   // ---- Lookups: wait-free.
 
+  // Each lookup also takes, when Hash and KeyEqual both declare
+  // is_transparent, any other key type K they accept (heterogeneous lookup,
+  // as std::unordered_map's): e.g. std::string_view for std::string keys,
+  // with no Key built.  Hash must then give K the hash of the equal Key.
+
   // A copy of key's value, or nullopt.  Takes its own read-side section.
-  std::optional<T> get(const Key& key) const {
-    std::scoped_lock rs(*dom_);
-    if (const node* n = lookup(key)) return n->value;
-    return std::nullopt;
+  std::optional<T> get(const Key& key) const { return get_as(key); }
+  template <class K>
+    requires transparent_key<K>
+  std::optional<T> get(const K& key) const {
+    return get_as(key);
   }
 
-  bool contains(const Key& key) const {
-    std::scoped_lock rs(*dom_);
-    return lookup(key) != nullptr;
+  bool contains(const Key& key) const { return contains_as(key); }
+  template <class K>
+    requires transparent_key<K>
+  bool contains(const K& key) const {
+    return contains_as(key);
   }
 
   // key's value, or null.  Precondition: the caller is inside a read-side
   // section (checked builds abort with a message otherwise); the pointer is
   // valid until that section ends.  No copy, no lock.
-  [[gnu::always_inline]] const T* find(const Key& key) const noexcept {
-    check_in_section("find", " (the result could be freed under you); lock the map's "
-                             "rcu_domain first, or use get()");
-    const node* n = lookup(key);
-    return n != nullptr ? &n->value : nullptr;
+  [[gnu::always_inline]] const T* find(const Key& key) const noexcept { return find_as(key); }
+  template <class K>
+    requires transparent_key<K>
+  [[gnu::always_inline]] const T* find(const K& key) const noexcept {
+    return find_as(key);
   }
 
   // Calls f(key, value) for each element.  Precondition: inside a read-side
@@ -1031,6 +1048,25 @@ class hash_map {
   }
 
  private:
+  template <class K>
+  std::optional<T> get_as(const K& key) const {
+    std::scoped_lock rs(*dom_);
+    if (const node* n = lookup(key)) return n->value;
+    return std::nullopt;
+  }
+  template <class K>
+  bool contains_as(const K& key) const {
+    std::scoped_lock rs(*dom_);
+    return lookup(key) != nullptr;
+  }
+  template <class K>
+  [[gnu::always_inline]] const T* find_as(const K& key) const noexcept {
+    check_in_section("find", " (the result could be freed under you); lock the map's "
+                             "rcu_domain first, or use get()");
+    const node* n = lookup(key);
+    return n != nullptr ? &n->value : nullptr;
+  }
+
   // Checked builds: aborts with a message if the caller is not inside a
   // read-side section (a pointer it holds or gets could be freed under it).
   [[gnu::always_inline]] static void check_in_section([[maybe_unused]] const char* what,
@@ -1097,7 +1133,8 @@ class hash_map {
   // Hot path (a hit in the head bucket): hash, table, bucket, a 16-bit tag
   // compare per slot, the key compare; the link word is not on it (see
   // "Why A.1 holds" in the file comment).
-  [[gnu::always_inline]] const node* lookup(const Key& key) const {
+  template <class K>
+  [[gnu::always_inline]] const node* lookup(const K& key) const {
     // mix(), in parts: the index from the high half, the tag from the low.
     const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
     // [HM5] acquire pairs with the release in finish_resize(): a reader
@@ -1111,14 +1148,15 @@ class hash_map {
     // [HM3] as in lookup_rest(): the common miss (no overflow line, no flag)
     // ends here without the call.
     if (head->link.load(std::memory_order_acquire) == 0) return nullptr;
-    return lookup_rest(t, head, key);
+    return lookup_rest<K>(t, head, key);
   }
 
   // The rest of a lookup whose head bucket had no match: overflow lines,
   // frozen and migrated buckets.  Out of line so that the inlined hit path
   // stays small and keeps nothing for it (it recomputes the hash).
+  template <class K>
   [[gnu::noinline]] const node* lookup_rest(const table* t, const bucket* head,
-                                            key_arg key) const {
+                                            key_arg<K> key) const {
     const hm_detail::hash_parts h = hm_detail::mix_parts(hasher_(key));
     const std::uint64_t tag = h.lo | hm_detail::kOpen | hm_detail::kLive;  // in the low 16 bits
     for (;;) {
@@ -1148,8 +1186,9 @@ class hash_map {
 
   // The 7 slots of one line, unrolled: on x86-64 a load, a 16-bit compare
   // and a branch per slot, then the key compare on a tag match.
+  template <class K>
   [[gnu::always_inline]] const node* match_line(const bucket& b, std::uint64_t tag,
-                                                const Key& key) const {
+                                                const K& key) const {
 #pragma GCC unroll 8
     for (int i = 0; i < hm_detail::kSlots; ++i) {
       // [HM2] acquire pairs with [HM1]: the element is fully constructed;
@@ -1164,7 +1203,8 @@ class hash_map {
   }
 
   // A frozen bucket's chain, live entries frozen or not.
-  const node* match_frozen(const bucket& head, std::uint64_t tag, const Key& key) const {
+  template <class K>
+  const node* match_frozen(const bucket& head, std::uint64_t tag, const K& key) const {
     const node* found = nullptr;
     hm_detail::for_each_slot(head, [&](const slot_t& s) {
       const std::uint64_t v = s.load(std::memory_order_acquire);  // [HM2]

@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -398,6 +399,48 @@ TEST(HashMap, HugePageTablesBehaveTheSame) {
   for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_EQ(m.get(k * 7919).value_or(~0ull), k);
   for (std::uint64_t k = 0; k < kKeys; k += 2) ASSERT_TRUE(m.erase(k * 7919));
   EXPECT_EQ(m.size(), kKeys / 2);
+}
+
+// Heterogeneous lookup: with a transparent Hash and KeyEqual, find(), get()
+// and contains() take a std::string_view for std::string keys and build no
+// std::string (counted: the key type counts its constructions).
+struct counted_string : std::string {
+  static inline int built = 0;
+  counted_string(std::string_view v) : std::string(v) { ++built; }
+};
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view v) const noexcept {
+    return std::hash<std::string_view>{}(v);
+  }
+};
+struct string_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+
+TEST(HashMap, HeterogeneousLookupBuildsNoKey) {
+  grace::hash_map<counted_string, int, string_hash, string_equal, tiny_traits> m;
+  // Names longer than the small-string buffer: each std::string allocates.
+  const std::string_view names[] = {"mail.example.org.", "ns1.example.org.", "www.example.org."};
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(m.insert(counted_string(names[i]), i));
+  for (int i = 0; i < 64; ++i) m.insert(counted_string("host" + std::to_string(i) + ".example.net."), i);
+  const int built = counted_string::built;
+  {
+    std::scoped_lock rs(m.domain());
+    for (int i = 0; i < 3; ++i) {
+      const int* v = m.find(names[i]);
+      ASSERT_NE(v, nullptr);
+      EXPECT_EQ(*v, i);
+    }
+    EXPECT_EQ(m.find(std::string_view("ftp.example.org.")), nullptr);
+  }
+  EXPECT_EQ(m.get(std::string_view("ns1.example.org.")), 1);
+  EXPECT_TRUE(m.contains(std::string_view("host63.example.net.")));
+  EXPECT_FALSE(m.contains(std::string_view("host64.example.net.")));
+  EXPECT_EQ(counted_string::built, built) << "a lookup built a key";
+  // The Key overloads still work, and agree.
+  EXPECT_EQ(m.get(counted_string("www.example.org.")), 2);
 }
 
 }  // namespace
