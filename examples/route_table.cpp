@@ -5,11 +5,10 @@
 // publishes it only if nobody changed the route in between (read-copy-update
 // of one element).  Exit 0 when every route was always found, every value a
 // reader saw was consistent, and no update was lost.
-#include <grace/hash_map.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <grace/hash_map.hpp>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -44,7 +43,8 @@ int main() {
   };
   auto writer = [&](std::uint32_t seed) {
     for (int i = 0; i < kUpdatesPerWriter; ++i) {
-      const std::uint32_t prefix = (seed + static_cast<std::uint32_t>(i) * 7) % 16;  // a few hot routes
+      const std::uint32_t prefix =
+          (seed + static_cast<std::uint32_t>(i) * 7) % 16;  // a few hot routes
       routes.update(prefix, [&](const route& old) {
         const std::uint32_t hop = old.next_hop + seed;
         return route{hop, hop ^ kCheck, old.changes + 1};

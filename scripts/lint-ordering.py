@@ -245,9 +245,13 @@ def enclosing_function(codes, idx):
         for back in range(0, 3 if k != idx else 1):
             if k - back < 0:
                 break
-            m = FUNC_RE.search(" ".join(codes[k - back:k + 1]))
-            if m:
+            joined = " ".join(codes[k - back:k + 1])
+            m = FUNC_RE.search(joined)
+            # The signature must end on line k (its "{"), not on a line
+            # before it (an earlier, one-line function).
+            if m and m.end() > len(joined) - len(codes[k]):
                 break
+            m = None
         if m and m.group(1).split("::")[-1] not in NOT_FUNCS and depth < 0:
             return m.group(1)
         if depth < 0 and "{" in line:

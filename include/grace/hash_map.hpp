@@ -180,22 +180,24 @@
 //   resize, both tables exist; so do they from the moment a table ordered
 //   from the worker is built until an update takes it.
 //
-// Allocation failure: insert()/insert_or_assign() allocate the element
-//   first, and an overflow line when the key's chain is full; if either
-//   throws, std::bad_alloc propagates and the map is unchanged.  A resize
+// Allocation failure: insert(), insert_or_assign(), replace() and update()
+//   allocate the element first, and insert()/insert_or_assign() an overflow
+//   line when the key's chain is full; if either throws, std::bad_alloc
+//   propagates and the map is unchanged.  A resize
 //   whose table allocation fails is skipped (retried by the next update that
 //   crosses the threshold; a table ordered from the worker that could not
 //   be built is ordered again).  A migration step that needs an overflow line in
 //   the new table and cannot get one leaves the bucket frozen (lookups still
 //   find its keys; later updates finish it); an update that must finish it
-//   first (insert, insert_or_assign, erase of a key in that bucket) throws
+//   first (any insert, replace or erase of a key in that bucket) throws
 //   std::bad_alloc with the map unchanged.  reserve() throws std::bad_alloc.
 //
 // Hash and KeyEqual must not throw (they run inside noexcept migration
-// steps and lookups: a throw there calls std::terminate).  insert() and
-// insert_or_assign() move Key and T into the new element inside their
-// read-side section (so that the bucket's cache miss overlaps the
-// allocation): those move constructors may throw, but must not wait for a
+// steps and lookups: a throw there calls std::terminate).  insert(),
+// insert_or_assign(), replace() and update() build the new element (moving
+// T in, moving or copying Key) inside their read-side section (so that the
+// bucket's cache miss overlaps the allocation), and update() calls its f
+// there too: those constructors and f may throw, but must not wait for a
 // grace period (rcu_synchronize(), rcu_barrier() there abort with a message:
 // they would deadlock; see docs/misuse.md), nor take a lock that a thread
 // waiting for a grace period may hold (a deadlock nothing reports).
@@ -812,7 +814,8 @@ class hash_map {
   // How lookup() hands the key to its out-of-line rest: by value when that is
   // a register copy, so that the caller's key never has to live in memory.
   template <class K>
-  using key_arg = std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 16, K, const K&>;
+  using key_arg =
+      std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 16, K, const K&>;
 
   struct alignas(16) node : rcu_head {
     std::uint64_t hash;
@@ -877,14 +880,14 @@ class hash_map {
   // arguments' moved-from copies) if key was present.  Throws std::bad_alloc
   // with the map unchanged.
   bool insert(Key key, T value) {
-    return upsert(std::move(key), std::move(value), false) == put_result::inserted;
+    return upsert(std::move(key), std::move(value), put_mode::insert) == put_result::inserted;
   }
 
   // Inserts, or replaces the element of an existing key with a new one (old
   // element retired: readers holding it keep a valid pointer until they
   // leave their sections).  Returns true if inserted, false if replaced.
   bool insert_or_assign(Key key, T value) {
-    return upsert(std::move(key), std::move(value), true) == put_result::inserted;
+    return upsert(std::move(key), std::move(value), put_mode::assign) == put_result::inserted;
   }
 
   // Removes key; returns whether it was present.  The element stays as a
@@ -895,9 +898,11 @@ class hash_map {
 
   // Read-copy-update, the conditional forms.  `expected` is a value pointer
   // that find() returned in the caller's current read-side section (checked
-  // builds abort outside one).  They act only if key's element is still that
-  // one: not replaced, not erased since (D.2).  One CAS on the key's slot
-  // decides, as for every update of the key (E.1).
+  // builds abort outside any section; one from an earlier section is not
+  // detected: see docs/misuse.md).  They act only if key's element is still
+  // that one: not replaced, not erased since (D.2); a null `expected` (key
+  // was absent) matches nothing.  One CAS on the key's slot decides, as for
+  // every update of the key (E.1).
 
   // Replaces key's element with a new one holding `desired` if it is still
   // the element of *expected; the old one is retired.  Returns false, and
@@ -906,14 +911,15 @@ class hash_map {
   // the map unchanged.
   bool replace(const Key& key, const T* expected, T desired) {
     check_in_section("replace");
-    return upsert(Key(key), std::move(desired), true, expected) == put_result::replaced;
+    return upsert(Key(key), std::move(desired), put_mode::replace, expected) ==
+           put_result::replaced;
   }
 
   // Erases key if its element is still the one of *expected.  Returns
   // whether it did.  Throws as erase(key).
   bool erase(const Key& key, const T* expected) {
     check_in_section("erase(key, expected)");
-    return erase_element(key, expected);
+    return expected != nullptr && erase_element(key, expected);
   }
 
   // Replaces key's value with f(value): reads it, builds the new element
@@ -934,7 +940,8 @@ class hash_map {
       T desired(std::invoke(f, std::as_const(n->value)));
       // Refused: key's element changed since the lookup (if it was erased,
       // the next lookup says so).  A replace never inserts.
-      if (upsert(Key(key), std::move(desired), true, &n->value) == put_result::replaced) {
+      if (upsert(Key(key), std::move(desired), put_mode::replace, &n->value) ==
+          put_result::replaced) {
         return true;
       }
     }
@@ -1069,11 +1076,12 @@ class hash_map {
 
   // Checked builds: aborts with a message if the caller is not inside a
   // read-side section (a pointer it holds or gets could be freed under it).
-  [[gnu::always_inline]] static void check_in_section([[maybe_unused]] const char* what,
-                                                      [[maybe_unused]] const char* why = "") noexcept {
+  [[gnu::always_inline]] static void check_in_section(
+      [[maybe_unused]] const char* what, [[maybe_unused]] const char* why = "") noexcept {
 #if GRACE_CHECKED
     if (detail::read_nesting() == 0) {
-      std::fprintf(stderr, "grace: hash_map::%s: called outside a read-side section%s\n", what, why);
+      std::fprintf(stderr, "grace: hash_map::%s: called outside a read-side section%s\n", what,
+                   why);
       std::abort();
     }
 #endif
@@ -1267,8 +1275,8 @@ class hash_map {
 
   // ---- Updates.
 
-  // erase(key), or with `expected` only the element whose value is
-  // *expected (see replace() for why no ABA).
+  // erase(key) when `expected` is null, else erase(key, expected): only the
+  // element whose value is *expected (no ABA: see D.2).
   bool erase_element(const Key& key, const T* expected) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
     {
@@ -1299,7 +1307,6 @@ class hash_map {
     maybe_shrink();
     return true;
   }
-
 
   // Where a key stands in one bucket chain.
   struct place {
@@ -1357,13 +1364,14 @@ class hash_map {
     }
   }
 
+  // What upsert() does with a key it finds: insert() refuses it,
+  // insert_or_assign() replaces it, replace() replaces only the element whose
+  // value is *expected (none if expected is null), and never inserts.
+  enum class put_mode { insert, assign, replace };
   // What upsert() did.
   enum class put_result { inserted, replaced, refused };
 
-  // insert (assign false), insert_or_assign (assign true), or, with
-  // `expected`, replace: only the element whose value is *expected, and
-  // never an insert.
-  put_result upsert(Key&& key, T&& value, bool assign, const T* expected = nullptr) {
+  put_result upsert(Key&& key, T&& value, put_mode mode, const T* expected = nullptr) {
     const std::uint64_t h = hm_detail::mix(hasher_(key));
     std::unique_ptr<node> fresh;
     std::uint64_t displaced = 0;  // the slot's old value, if we replaced one
@@ -1383,19 +1391,22 @@ class hash_map {
       table* t = cur_.load(std::memory_order_acquire);  // [HM5] pairs with [HM7]
       for (;;) {
         // A replace claims nothing: an absent key stays absent.
-        const place p = locate(*t->bucket_of(h), h, fresh->key, expected == nullptr ? e : 0);
+        const place p =
+            locate(*t->bucket_of(h), h, fresh->key, mode == put_mode::replace ? 0 : e);
         if (p.what == place::claimed) break;
-        if (p.what == place::absent) return put_result::refused;  // replace: fresh never published
+        if (p.what == place::absent) return put_result::refused;  // replace: nothing published
         if (p.what == place::frozen) {
           t = help_bucket(t, h);
           continue;
         }
         // found: a live element (replace, or refuse) or a tombstone (revive).
-        if (hm_detail::is_live(p.v) && !assign) return put_result::refused;  // fresh never published
+        if (hm_detail::is_live(p.v) && mode == put_mode::insert) {
+          return put_result::refused;  // fresh never published
+        }
         // A replace's element, once replaced or erased, never comes back
         // (a revive publishes a new element), and the caller's section keeps
         // its address from being reused: no ABA.
-        if (expected != nullptr &&
+        if (mode == put_mode::replace &&
             (!hm_detail::is_live(p.v) ||
              (!GRACE_HASH_MAP_BROKEN_BLIND_REPLACE && &node_of(p.v)->value != expected))) {
           return put_result::refused;

@@ -25,15 +25,16 @@ namespace hm_update {
 
 struct config {
   int threads = 2;
-  int counters = 2;                 // few: updates of one key collide often
+  int counters = 2;                   // few: updates of one key collide often
   std::uint64_t increments = 100000;  // per thread
-  std::uint64_t churn_keys = 4096;  // the churn thread's key range
+  std::uint64_t churn_keys = 4096;    // the churn thread's key range
 };
 
 struct result {
   std::uint64_t made = 0;     // increments whose update() returned true
   std::uint64_t counted = 0;  // the counters' final sum
   std::uint64_t absent = 0;   // update() calls that found a counter missing (must be 0)
+  std::uint64_t retries = 0;  // calls of f beyond one per update(): the updates raced
   std::uint64_t churn_ops = 0;
 };
 
@@ -61,13 +62,23 @@ result run_lost_update_oracle(Map& m, const config& cfg) {
   });
   std::vector<std::uint64_t> made(static_cast<std::size_t>(cfg.threads), 0);
   std::vector<std::uint64_t> absent(static_cast<std::size_t>(cfg.threads), 0);
+  std::vector<std::uint64_t> calls(static_cast<std::size_t>(cfg.threads), 0);
   std::vector<std::thread> updaters;
+  // A start gate: without it one updater can be done before the other has
+  // started (nothing to race with on 2 CPUs).
+  std::atomic<int> ready{0};
   for (int t = 0; t < cfg.threads; ++t) {
     updaters.emplace_back([&, t] {
       std::mt19937_64 rng(static_cast<std::uint64_t>(t) + 1);
       std::uniform_int_distribution<int> pick(0, cfg.counters - 1);
+      ready.fetch_add(1);
+      while (ready.load() < cfg.threads) std::this_thread::yield();
       for (std::uint64_t i = 0; i < cfg.increments; ++i) {
-        if (m.update(hm_oracle::oracle_key(pick(rng)), [](std::uint64_t v) { return v + 1; })) {
+        const auto add_one = [&calls, t](std::uint64_t v) {
+          ++calls[t];
+          return v + 1;
+        };
+        if (m.update(hm_oracle::oracle_key(pick(rng)), add_one)) {
           ++made[t];
         } else {
           ++absent[t];
@@ -82,6 +93,7 @@ result run_lost_update_oracle(Map& m, const config& cfg) {
   for (int t = 0; t < cfg.threads; ++t) {
     r.made += made[t];
     r.absent += absent[t];
+    r.retries += calls[t] - made[t];
   }
   for (int c = 0; c < cfg.counters; ++c) {
     if (auto v = m.get(hm_oracle::oracle_key(c))) r.counted += *v;

@@ -424,7 +424,9 @@ TEST(HashMap, HeterogeneousLookupBuildsNoKey) {
   // Names longer than the small-string buffer: each std::string allocates.
   const std::string_view names[] = {"mail.example.org.", "ns1.example.org.", "www.example.org."};
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(m.insert(counted_string(names[i]), i));
-  for (int i = 0; i < 64; ++i) m.insert(counted_string("host" + std::to_string(i) + ".example.net."), i);
+  for (int i = 0; i < 64; ++i) {
+    m.insert(counted_string("host" + std::to_string(i) + ".example.net."), i);
+  }
   const int built = counted_string::built;
   {
     std::scoped_lock rs(m.domain());

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -63,6 +64,11 @@ TEST(HashMapUpdate, ReplaceNeverInserts) {
   EXPECT_EQ(m.find(3), nullptr);
   EXPECT_FALSE(m.replace(1, m.find(2), "x"));  // present key, another key's element
   EXPECT_EQ(*m.find(1), "ein");
+  // A null expected (what find() returns for an absent key) matches nothing.
+  EXPECT_FALSE(m.replace(3, m.find(3), "three"));
+  EXPECT_FALSE(m.contains(3));
+  EXPECT_FALSE(m.replace(1, nullptr, "x"));
+  EXPECT_EQ(*m.find(1), "ein");
   EXPECT_EQ(m.size(), 2u);
 }
 
@@ -73,6 +79,8 @@ TEST(HashMapUpdate, ConditionalEraseTakesOnlyTheElementItWasGiven) {
   const std::string* p = m.find(1);
   EXPECT_FALSE(m.insert_or_assign(1, "eins"));
   EXPECT_FALSE(m.erase(1, p));
+  EXPECT_EQ(*m.find(1), "eins");
+  EXPECT_FALSE(m.erase(1, nullptr));  // null matches nothing
   EXPECT_EQ(*m.find(1), "eins");
   EXPECT_TRUE(m.erase(1, m.find(1)));
   EXPECT_EQ(m.find(1), nullptr);
@@ -116,6 +124,40 @@ TEST(HashMapUpdate, ReplaceAcceptsAnElementFoundBeforeAResize) {
   EXPECT_EQ(*m.find(3), 30);
 }
 
+// Every key collides and overflow-line allocations can be made to fail: a
+// migration of the one bucket then stops half-way, leaving it frozen and
+// unmarked.
+bool g_fail_alloc = false;
+struct collide_hash {
+  std::size_t operator()(int) const noexcept { return 42; }
+};
+struct failing_traits : hm_oracle::resize_heavy_traits {
+  static bool inject_alloc_failure() { return g_fail_alloc; }
+};
+
+// A replace that meets its key's bucket frozen finishes the bucket's
+// migration first, then replaces the same element in the new table; if the
+// migration cannot allocate, it throws with the map unchanged.
+TEST(HashMapUpdate, ReplaceInAFrozenBucketFinishesItsMigrationFirst) {
+  grace::hash_map<int, int, collide_hash, std::equal_to<int>, failing_traits> m;
+  int keys = 0;
+  while (!(m.resizing() && keys > 7)) {  // more keys than one line holds
+    ASSERT_TRUE(m.insert(keys, keys));
+    ++keys;
+  }
+  std::scoped_lock rs(m.domain());
+  const int* p = m.find(3);
+  ASSERT_NE(p, nullptr);
+  g_fail_alloc = true;
+  EXPECT_THROW(m.replace(3, p, 30), std::bad_alloc);
+  EXPECT_TRUE(m.resizing());
+  EXPECT_EQ(m.find(3), p);  // unchanged, found through the frozen bucket
+  g_fail_alloc = false;
+  EXPECT_TRUE(m.replace(3, p, 30));
+  EXPECT_EQ(*m.find(3), 30);
+  EXPECT_EQ(m.size(), static_cast<std::size_t>(keys));
+}
+
 TEST(HashMapUpdate, NoIncrementLost) {
   hm_oracle::oracle_domain od;
   grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
@@ -127,7 +169,10 @@ TEST(HashMapUpdate, NoIncrementLost) {
   EXPECT_EQ(r.absent, 0u) << "a counter went missing during a resize";
   EXPECT_EQ(r.made, cfg.increments * static_cast<std::uint64_t>(cfg.threads));
   EXPECT_EQ(r.counted, r.made) << "lost " << r.made - r.counted << " increments (churn ops "
-                               << r.churn_ops << ")";
+                               << r.churn_ops << ", retries " << r.retries << ")";
+  // How often the updates raced (each retry is one); not asserted: on a
+  // loaded machine the two may rarely overlap.
+  RecordProperty("retries", static_cast<int>(r.retries));
   EXPECT_GT(r.churn_ops, 0u);
 }
 
@@ -150,6 +195,21 @@ TEST_F(HashMapUpdateDeathTest, ReplaceOutsideASection) {
         m.replace(1, p, 2);
       },
       "grace: hash_map::replace: called outside a read-side section");
+}
+
+TEST_F(HashMapUpdateDeathTest, ConditionalEraseOutsideASection) {
+  EXPECT_DEATH(
+      {
+        int_map m;
+        m.insert(1, 1);
+        const int* p = nullptr;
+        {
+          std::scoped_lock rs(m.domain());
+          p = m.find(1);
+        }
+        m.erase(1, p);
+      },
+      "grace: hash_map::erase\\(key, expected\\): called outside a read-side section");
 }
 
 TEST_F(HashMapUpdateDeathTest, FindOutsideASection) {
