@@ -3,8 +3,8 @@
 // (hash_impls.hpp).  cds_lfht is in hash_lfht_*.c, TBB in hash_tbb.cpp.
 //
 // grace::hash_map is used through its public API only (insert,
-// insert_or_assign, erase, find inside a read-side section of the map's
-// domain, size, reserve), so the bench keeps compiling while the map's
+// insert_or_assign, erase, update, find inside a read-side section of the
+// map's domain, size, reserve), so the bench keeps compiling while the map's
 // internals change.
 #include "hash_impls.hpp"
 
@@ -46,6 +46,9 @@ struct grace_ops {
                : 0;
   }
   static bool erase(grace_table& t, std::uint64_t key) { return t.map.erase(key); }
+  static bool rewrite(grace_table& t, std::uint64_t key) {
+    return t.map.update(key, [](std::uint64_t v) { return v; });
+  }
 };
 
 grace_table& gt(void* t) { return *static_cast<grace_table*>(t); }
@@ -103,6 +106,13 @@ struct umap_ops {
   static bool erase(umap_table& t, std::uint64_t key) {
     std::unique_lock lock(t.mu);
     return t.map.erase(key) != 0;
+  }
+  static bool rewrite(umap_table& t, std::uint64_t key) {
+    std::unique_lock lock(t.mu);
+    const auto it = t.map.find(key);
+    if (it == t.map.end()) return false;
+    it->second = key * 3;
+    return true;
   }
 };
 

@@ -6,6 +6,9 @@
 //   static int insert(Table&, uint64_t key, uint64_t value, int add_mode);
 //       // 1 added, 0 present (not added, or replaced under GB_ADD_REPLACE)
 //   static bool erase(Table&, uint64_t key);
+//   static bool rewrite(Table&, uint64_t key);
+//       // GB_UPDATE_REWRITE: the value rewritten from the value read (key * 3
+//       // stays key * 3); false if key is absent
 // Everything here is force-inlined into the adapter's own functions, so each
 // table's fast path is inlined into its loop.  bench/hash_lfht.inc is the
 // same loops in C for cds_lfht: keep the two in step.
@@ -79,7 +82,9 @@ GB_HASH_INLINE void loop(Table& t, gb_hash_loop* l) {
         continue;
       }
       ++l->updates;
-      if ((r >> 10) & 1) {
+      if (l->update_kind == GB_UPDATE_REWRITE) {
+        l->rewrites += Ops::rewrite(t, key) ? 1 : 0;
+      } else if ((r >> 10) & 1) {
         if (Ops::insert(t, key, key * 3, mode) != 0) {
           ++l->adds;
         } else {

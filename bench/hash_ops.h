@@ -34,11 +34,20 @@ enum {
                          duplicate keys run GB_ADD_UNIQUE */
 };
 
+/* What the mixed loop's updates are. */
+enum {
+  GB_UPDATE_INSERT_ERASE = 0, /* half inserts (value = key * 3), half erases */
+  GB_UPDATE_REWRITE = 1       /* rewrite a present key's value from the value read:
+                                 grace update(), cds_lfht lookup + cds_lfht_replace
+                                 (the old node through call_rcu), unordered_map and
+                                 TBB in place under their exclusive lock */
+};
+
 /* A mixed loop, run by one thread until *stop becomes non-zero.  Each
  * operation draws i uniformly from [0, key_range) and uses key
  * key_base + i (raw: tables hash it); with probability update_permille/1000
- * it is an update, half inserts (value = key * 3), half erases; else a
- * lookup.  test_urcu_hash's reader is update_permille = 0, its writer 1000. */
+ * it is an update (update_kind), else a lookup.  test_urcu_hash's reader is
+ * update_permille = 0, its writer 1000. */
 struct gb_hash_loop {
   const int *stop;           /* read with __atomic_load_n (acquire) */
   uint64_t seed;             /* per thread, non-zero */
@@ -46,6 +55,7 @@ struct gb_hash_loop {
   uint64_t key_range;        /* > 0 */
   uint32_t update_permille;  /* 0..1000 */
   int add_mode;              /* GB_ADD_* */
+  int update_kind;           /* GB_UPDATE_* */
   uint64_t rdur;             /* gb_loop_sleep() loops inside each lookup's section */
   uint64_t wdelay;           /* gb_loop_sleep() loops after each update */
   /* Out: counts, as test_urcu_hash names them. */
@@ -54,6 +64,7 @@ struct gb_hash_loop {
   uint64_t adds;             /* keys added */
   uint64_t add_exist;        /* insert found the key (-u: failed; -s: replaced) */
   uint64_t removes;          /* keys erased */
+  uint64_t rewrites;         /* values rewritten (GB_UPDATE_REWRITE; key present) */
 };
 
 struct gb_hash_impl {

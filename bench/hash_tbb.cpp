@@ -36,6 +36,12 @@ struct tbb_ops {
     return m.insert(std::make_pair(key, value)) ? 1 : 0;
   }
   static bool erase(chm& m, std::uint64_t key) { return m.erase(key); }
+  static bool rewrite(chm& m, std::uint64_t key) {
+    chm::accessor a;  // the element's write lock
+    if (!m.find(a, key)) return false;
+    a->second = key * 3;
+    return true;
+  }
 };
 
 chm& mt(void* t) { return *static_cast<chm*>(t); }

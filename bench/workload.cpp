@@ -23,6 +23,7 @@ const std::vector<workload>& all_workloads() {
       {"mixed", "test_urcu: readers and a writer (synchronize or retire)", run_mixed},
       {"hash_lookup", "hash map lookups (hits, misses) by key count: grace::hash_map and peers", run_hash_lookup},
       {"hash_mixed", "hash map ops/s, 0/10/50/100 % updates, 1 and 2 threads", run_hash_mixed},
+      {"hash_update", "hash map ops/s, 10/50/100 % read-copy-updates of present keys", run_hash_update},
       {"hash_resize", "hash map grow and shrink: ns per insert/erase, lookup latency meanwhile", run_hash_resize},
   };
   return list;

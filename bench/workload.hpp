@@ -118,6 +118,7 @@ void run_stalled_reader(context&);
 void run_mixed(context&);
 void run_hash_lookup(context&);
 void run_hash_mixed(context&);
+void run_hash_update(context&);
 void run_hash_resize(context&);
 
 }  // namespace gb

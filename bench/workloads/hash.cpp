@@ -1,4 +1,4 @@
-// bench/workloads/hash.cpp — hash_lookup, hash_mixed and hash_resize:
+// bench/workloads/hash.cpp — hash_lookup, hash_mixed, hash_update and hash_resize:
 // grace::hash_map beside liburcu's cds_lfht, std::unordered_map under
 // std::shared_mutex and TBB's concurrent_hash_map (issue 6; the adapters are
 // hash_ops.h, hash_impls.cpp, hash_lfht_*.c, hash_tbb.cpp).
@@ -189,25 +189,35 @@ void run_hash_lookup(context& ctx) {
 
 // ---- hash_mixed
 
-void run_hash_mixed(context& ctx) {
-  collector col("hash_mixed");
+namespace {
+
+// One grid of mixed loops: for each update share and thread count, every
+// table runs gb_hash_loop for `seconds`; the metric is ops/s of all threads.
+struct mixed_grid {
+  const char* workload;
+  int update_kind;           // GB_UPDATE_*
+  std::uint64_t key_stride;  // keys kBase + stride * i are present, i < n
+  std::uint64_t key_range;   // as a multiple of n
+  std::vector<unsigned> percents;
+  const char* xlabel;
+};
+
+void run_mixed_grid(context& ctx, const mixed_grid& g) {
+  collector col(g.workload);
   const auto impls = selected(ctx);
-  // N keys present out of a range of 2N; updates insert or erase a random key
-  // of the range with equal odds, so the size stays about N.
   const std::size_t n = ctx.pick<std::size_t>(65536, 1 << 20);
   const double seconds = ctx.pick(0.1, 0.3);
-  const std::vector<unsigned> percents = {0, 10, 50, 100};
   const std::vector<int> thread_counts = {1, 2};
   constexpr std::uint64_t kBase = 1;
 
   std::vector<std::uint64_t> prefill(n);
-  for (std::size_t i = 0; i < n; ++i) prefill[i] = kBase + 2 * i;
+  for (std::size_t i = 0; i < n; ++i) prefill[i] = kBase + g.key_stride * i;
   std::vector<void*> tables;
   for (const gb_hash_impl* impl : impls) {
     tables.push_back(build(*impl, prefill, is_lfht(*impl) ? n : 0, 1));
   }
   for (int round = 0; round < ctx.opt.rounds; ++round) {
-    for (unsigned pct : percents) {
+    for (unsigned pct : g.percents) {
       for (int nthreads : thread_counts) {
         for (std::size_t i = 0; i < impls.size(); ++i) {
           const gb_hash_impl& impl = *impls[i];
@@ -220,9 +230,10 @@ void run_hash_mixed(context& ctx) {
               l.stop = &stop;
               l.seed = 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(round * 16 + k + 1);
               l.key_base = kBase;
-              l.key_range = 2 * n;
+              l.key_range = g.key_range * n;
               l.update_permille = pct * 10;
               l.add_mode = GB_ADD_UNIQUE;
+              l.update_kind = g.update_kind;
               const std::int64_t t0 = now_ns();
               impl.loop(tables[i], &l);
               rate[static_cast<std::size_t>(k)] =
@@ -246,19 +257,36 @@ void run_hash_mixed(context& ctx) {
 
   for (int nthreads : thread_counts) {
     chart c;
-    c.file = "hash_mixed_" + std::to_string(nthreads) + "t";
-    c.title = "hash_mixed: ops/s by update share, " + std::to_string(nthreads) +
+    c.file = std::string(g.workload) + "_" + std::to_string(nthreads) + "t";
+    c.title = std::string(g.workload) + ": ops/s by update share, " + std::to_string(nthreads) +
               (nthreads == 1 ? " thread" : " threads") + " (higher is better)";
-    c.xlabel = "updates (% of operations; half insert, half erase)";
+    c.xlabel = g.xlabel;
     c.ylabel = "operations/s (all threads)";
     c.logy = true;
     for (const gb_hash_impl* impl : impls) {
       c.data.push_back(series_of(
-          ctx.rep, "hash_mixed", impl->name, percents,
+          ctx.rep, g.workload, impl->name, g.percents,
           [](unsigned pct) { return "ops_per_s_" + std::to_string(pct) + "pct_updates"; }, nthreads));
     }
     ctx.charts.push_back(std::move(c));
   }
+}
+
+}  // namespace
+
+// N keys present out of a range of 2N; updates insert or erase a random key
+// of the range with equal odds, so the size stays about N.
+void run_hash_mixed(context& ctx) {
+  run_mixed_grid(ctx, {"hash_mixed", GB_UPDATE_INSERT_ERASE, 2, 2, {0, 10, 50, 100},
+                       "updates (% of operations; half insert, half erase)"});
+}
+
+// N keys, all present and looked up or updated at random: each update
+// rewrites a key's value from the value it read (read-copy-update for grace
+// and cds_lfht, an exclusive lock for the others).
+void run_hash_update(context& ctx) {
+  run_mixed_grid(ctx, {"hash_update", GB_UPDATE_REWRITE, 1, 1, {10, 50, 100},
+                       "updates (% of operations; each rewrites a present key's value)"});
 }
 
 // ---- hash_resize
