@@ -256,17 +256,21 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     // contents and links are visible.
     const std::uint64_t top = list->top.load(std::memory_order_acquire);
     const retire_list::segment seg = list->take(top);
-    if (seg.count != 0) into.append(seg.oldest, seg.newest, seg.count);
-    // Relaxed: at least the bytes of the pushes up to top (written before
-    // [RT1]); possibly a few more, counted early.  Limits tolerate that.
-    const std::uint64_t bytes = list->bytes.load(std::memory_order_relaxed);
-    into.bytes += bytes - list->bytes_seen;
-    // Count the nodes as pending before the producer may push more: its
-    // hard-limit check must never see them in neither place.
-    pending_objects_.fetch_add(seg.count, std::memory_order_relaxed);
-    pending_bytes_.fetch_add(bytes - list->bytes_seen, std::memory_order_relaxed);
-    list->bytes_seen = bytes;
-    list->mark_taken(seg.count);
+    if (seg.count != 0) {
+      into.append(seg.oldest, seg.newest, seg.count);
+      // Relaxed: at least the bytes of the pushes up to top (written before
+      // [RT1]); possibly a few more, counted early with this batch (limits
+      // tolerate that).  Not when no node was taken: a batch that ends up
+      // empty is dropped, and bytes counted with it would stay pending.
+      const std::uint64_t bytes = list->bytes.load(std::memory_order_relaxed);
+      into.bytes += bytes - list->bytes_seen;
+      // Count the nodes as pending before the producer may push more: its
+      // hard-limit check must never see them in neither place.
+      pending_objects_.fetch_add(seg.count, std::memory_order_relaxed);
+      pending_bytes_.fetch_add(bytes - list->bytes_seen, std::memory_order_relaxed);
+      list->bytes_seen = bytes;
+      list->mark_taken(seg.count);
+    }
     if (list->orphaned) {
       // The owner exited (its last push preceded setting `orphaned` under
       // the lock we hold), and we drained everything: free the list.
@@ -428,10 +432,14 @@ bool reclaimer::above_soft_limit() const noexcept {
 // kGatherWindowNs: the callbacks of the window share one grace period, and
 // its membarrier (an interrupt on every CPU running a thread of the process,
 // the retiring threads included) is paid once per window, not once per few
-// retires.  Barriers, limits, pressure and shutdown do not wait for it.
+// retires.  In a flood (the last batch held kFloodBatch callbacks or more)
+// the window is kFloodWindowNs: the interrupts then cost the retiring
+// threads more than the wait costs the callbacks.  Barriers, limits,
+// pressure and shutdown do not wait for it.
 void reclaimer::pace_grace_periods(std::uint64_t ticket_seen) noexcept {
+  const std::int64_t window = last_batch_ >= kFloodBatch ? kFloodWindowNs : kGatherWindowNs;
   const std::int64_t since = monotonic_ns() - last_gp_start_ns_;
-  if (since < 0 || since >= kGatherWindowNs) return;
+  if (since < 0 || since >= window) return;
   // [WK2] as in sleep_until_work(), loaded before the checks below: a
   // wake_worker() after them changes the word, and the wait returns at once;
   // one before them is seen by them.
@@ -442,7 +450,7 @@ void reclaimer::pace_grace_periods(std::uint64_t ticket_seen) noexcept {
       stop_.load(std::memory_order_relaxed)) {
     return;
   }
-  const timespec left{0, static_cast<long>(kGatherWindowNs - since)};
+  const timespec left{0, static_cast<long>(window - since)};
   // Relaxed: see end_pacing().  A producer that clears it bumps worker_wake_
   // afterwards, which ends this wait (or makes it return at once).
   pacing_.store(true, std::memory_order_relaxed);
@@ -466,7 +474,9 @@ void reclaimer::worker_main() noexcept {
     // nothing held, take work whatever the count: progress comes first.
     const bool at_hard = at_hard_limit() && !pending_.empty();
     callback_batch batch;
+    last_batch_ = 0;
     if (!at_hard && collect(batch)) {
+      last_batch_ = batch.count;
       // Taken after the nodes were seen, so the grace period it names began
       // after every retire in the batch.
       batch.cookie = gp_get_state();

@@ -165,10 +165,16 @@ class reclaimer {
   std::deque<callback_batch> pending_;
   // When the worker last started waiting for a grace period (CLOCK_MONOTONIC).
   std::int64_t last_gp_start_ns_ = 0;
+  // Callbacks in the batch the worker took in last (0: none).
+  std::uint64_t last_batch_ = 0;
 
   // At most one grace period per window while retires stream in (a fraction
-  // of the retire-to-free latency target of 100 µs; see pace_grace_periods).
+  // of the retire-to-free latency target of 100 µs; see pace_grace_periods);
+  // a flood (kFloodBatch callbacks or more for the last grace period) gets
+  // the longer window.
   static constexpr std::int64_t kGatherWindowNs = 20'000;
+  static constexpr std::int64_t kFloodWindowNs = 100'000;
+  static constexpr std::uint64_t kFloodBatch = 64;
 
   // Limits (relaxed: independent settings, read once per worker iteration).
   atomic<std::uint64_t> soft_objects_{reclaim_limits{}.soft_objects};
