@@ -33,17 +33,36 @@ TEST(HashMapUpdate, ReplaceSwapsTheElementItWasGiven) {
   EXPECT_EQ(m.size(), 1u);
 }
 
-TEST(HashMapUpdate, ReplaceRefusesAnElementReplacedSince) {
+// Key 1's element "one", found as p in the test's section, then replaced
+// by "eins" (insert_or_assign).
+class HashMapReplacedSince : public ::testing::Test {
+ protected:
+  HashMapReplacedSince() {
+    m.insert(1, "one");
+    p = m.find(1);
+    EXPECT_FALSE(m.insert_or_assign(1, "eins"));
+  }
   map m;
-  m.insert(1, "one");
-  std::scoped_lock rs(m.domain());
-  const std::string* p = m.find(1);
-  EXPECT_FALSE(m.insert_or_assign(1, "eins"));
+  std::scoped_lock<grace::rcu_domain> rs{m.domain()};  // after m: unlocked before m dies
+  const std::string* p = nullptr;
+};
+
+TEST_F(HashMapReplacedSince, ReplaceRefusesTheOldElement) {
   EXPECT_FALSE(m.replace(1, p, "uno"));
   EXPECT_EQ(*m.find(1), "eins");
   // The element it now has is accepted.
   EXPECT_TRUE(m.replace(1, m.find(1), "uno"));
   EXPECT_EQ(*m.find(1), "uno");
+}
+
+TEST_F(HashMapReplacedSince, ConditionalEraseRefusesTheOldElement) {
+  EXPECT_FALSE(m.erase(1, p));
+  EXPECT_EQ(*m.find(1), "eins");
+  EXPECT_FALSE(m.erase(1, nullptr));  // null matches nothing
+  EXPECT_EQ(*m.find(1), "eins");
+  EXPECT_TRUE(m.erase(1, m.find(1)));
+  EXPECT_EQ(m.find(1), nullptr);
+  EXPECT_EQ(m.size(), 0u);
 }
 
 TEST(HashMapUpdate, ReplaceNeverInserts) {
@@ -70,21 +89,6 @@ TEST(HashMapUpdate, ReplaceNeverInserts) {
   EXPECT_FALSE(m.replace(1, nullptr, "x"));
   EXPECT_EQ(*m.find(1), "ein");
   EXPECT_EQ(m.size(), 2u);
-}
-
-TEST(HashMapUpdate, ConditionalEraseTakesOnlyTheElementItWasGiven) {
-  map m;
-  m.insert(1, "one");
-  std::scoped_lock rs(m.domain());
-  const std::string* p = m.find(1);
-  EXPECT_FALSE(m.insert_or_assign(1, "eins"));
-  EXPECT_FALSE(m.erase(1, p));
-  EXPECT_EQ(*m.find(1), "eins");
-  EXPECT_FALSE(m.erase(1, nullptr));  // null matches nothing
-  EXPECT_EQ(*m.find(1), "eins");
-  EXPECT_TRUE(m.erase(1, m.find(1)));
-  EXPECT_EQ(m.find(1), nullptr);
-  EXPECT_EQ(m.size(), 0u);
 }
 
 TEST(HashMapUpdate, UpdateAppliesItsFunctionToTheCurrentValue) {
@@ -177,47 +181,31 @@ TEST(HashMapUpdate, NoIncrementLost) {
 }
 
 #if GRACE_CHECKED
+// Key 1 in m, and p: its value, found in a section that has ended.
 class HashMapUpdateDeathTest : public ::testing::Test {
  protected:
-  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void SetUp() override {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    m.insert(1, 1);
+    std::scoped_lock rs(m.domain());
+    p = m.find(1);
+  }
+  int_map m;
+  const int* p = nullptr;
 };
 
 TEST_F(HashMapUpdateDeathTest, ReplaceOutsideASection) {
-  EXPECT_DEATH(
-      {
-        int_map m;
-        m.insert(1, 1);
-        const int* p = nullptr;
-        {
-          std::scoped_lock rs(m.domain());
-          p = m.find(1);
-        }
-        m.replace(1, p, 2);
-      },
-      "grace: hash_map::replace: called outside a read-side section");
+  EXPECT_DEATH(m.replace(1, p, 2), "grace: hash_map::replace: called outside a read-side section");
 }
 
 TEST_F(HashMapUpdateDeathTest, ConditionalEraseOutsideASection) {
-  EXPECT_DEATH(
-      {
-        int_map m;
-        m.insert(1, 1);
-        const int* p = nullptr;
-        {
-          std::scoped_lock rs(m.domain());
-          p = m.find(1);
-        }
-        m.erase(1, p);
-      },
-      "grace: hash_map::erase\\(key, expected\\): called outside a read-side section");
+  EXPECT_DEATH(m.erase(1, p),
+               "grace: hash_map::erase\\(key, expected\\): called outside a read-side section");
 }
 
 TEST_F(HashMapUpdateDeathTest, FindOutsideASection) {
   EXPECT_DEATH(
-      {
-        int_map m;
-        (void)m.find(1);
-      },
+      (void)m.find(1),
       "grace: hash_map::find: called outside a read-side section \\(the result could be freed");
 }
 #endif
