@@ -434,10 +434,16 @@ bool reclaimer::above_soft_limit() const noexcept {
 // the retiring threads included) is paid once per window, not once per few
 // retires.  In a flood (the last batch held kFloodBatch callbacks or more)
 // the window is kFloodWindowNs: the interrupts then cost the retiring
-// threads more than the wait costs the callbacks.  Barriers, limits,
+// threads more than the wait costs the callbacks.  A flood lasts while the
+// batches stay that large (a stream of about 0.5 M retires/s or more); one
+// burst lengthens one window.  Not with a byte limit: a producer ends the
+// wait early when its list is half full by count, not by bytes, so large
+// objects could pile up unseen for the longer window.  Barriers, limits,
 // pressure and shutdown do not wait for it.
 void reclaimer::pace_grace_periods(std::uint64_t ticket_seen) noexcept {
-  const std::int64_t window = last_batch_ >= kFloodBatch ? kFloodWindowNs : kGatherWindowNs;
+  // Relaxed: a setting, read once per wait (as in above_soft_limit()).
+  const bool flood = last_batch_ >= kFloodBatch && soft_bytes_.load(std::memory_order_relaxed) == 0;
+  const std::int64_t window = flood ? kFloodWindowNs : kGatherWindowNs;
   const std::int64_t since = monotonic_ns() - last_gp_start_ns_;
   if (since < 0 || since >= window) return;
   // [WK2] as in sleep_until_work(), loaded before the checks below: a

@@ -171,7 +171,7 @@ class reclaimer {
   // At most one grace period per window while retires stream in (a fraction
   // of the retire-to-free latency target of 100 µs; see pace_grace_periods);
   // a flood (kFloodBatch callbacks or more for the last grace period) gets
-  // the longer window.
+  // the longer window, unless a byte limit is set.
   static constexpr std::int64_t kGatherWindowNs = 20'000;
   static constexpr std::int64_t kFloodWindowNs = 100'000;
   static constexpr std::uint64_t kFloodBatch = 64;

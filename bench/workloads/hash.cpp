@@ -236,6 +236,13 @@ void run_mixed_grid(context& ctx, const mixed_grid& g) {
               l.update_kind = g.update_kind;
               const std::int64_t t0 = now_ns();
               impl.loop(tables[i], &l);
+              if (g.update_kind == GB_UPDATE_REWRITE && l.rewrites != l.updates) {
+                // Every key is present: a rewrite that failed is a broken adapter.
+                std::fprintf(stderr, "%s: %s rewrote %llu of %llu present keys\n", g.workload,
+                             impl.name, static_cast<unsigned long long>(l.rewrites),
+                             static_cast<unsigned long long>(l.updates));
+                std::abort();
+              }
               rate[static_cast<std::size_t>(k)] =
                   static_cast<double>(l.lookups + l.updates) / seconds_since(t0);
             }));
