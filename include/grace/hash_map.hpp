@@ -812,10 +812,12 @@ class hash_map {
       } && !std::is_same_v<K, Key>;
 
   // How lookup() hands the key to its out-of-line rest: by value when that is
-  // a register copy, so that the caller's key never has to live in memory.
+  // a register copy, so that the caller's key never has to live in memory
+  // (an array, e.g. a string literal looked up as itself, by reference).
   template <class K>
-  using key_arg =
-      std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 16, K, const K&>;
+  using key_arg = std::conditional_t<std::is_trivially_copyable_v<K> && !std::is_array_v<K> &&
+                                         sizeof(K) <= 16,
+                                     K, const K&>;
 
   struct alignas(16) node : rcu_head {
     std::uint64_t hash;

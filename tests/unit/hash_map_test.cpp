@@ -440,6 +440,10 @@ TEST(HashMap, HeterogeneousLookupBuildsNoKey) {
   EXPECT_EQ(m.get(std::string_view("ns1.example.org.")), 1);
   EXPECT_TRUE(m.contains(std::string_view("host63.example.net.")));
   EXPECT_FALSE(m.contains(std::string_view("host64.example.net.")));
+  // A string literal is looked up as itself too (hashed as a string_view);
+  // misses take the out-of-line rest of the lookup.
+  EXPECT_TRUE(m.contains("host7.example.net."));
+  EXPECT_FALSE(m.contains("host99.example.net."));
   EXPECT_EQ(counted_string::built, built) << "a lookup built a key";
   // The Key overloads still work, and agree.
   EXPECT_EQ(m.get(counted_string("www.example.org.")), 2);
