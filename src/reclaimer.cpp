@@ -435,7 +435,7 @@ bool reclaimer::above_soft_limit() const noexcept {
 // retires.  In a flood (the last batch held kFloodBatch callbacks or more)
 // the window is kFloodWindowNs: the interrupts then cost the retiring
 // threads more than the wait costs the callbacks.  A flood lasts while the
-// batches stay that large (a stream of about 0.5 M retires/s or more); one
+// batches stay that large (64 per window plus grace period); one
 // burst lengthens one window.  Not with a byte limit: a producer ends the
 // wait early when its list is half full by count, not by bytes, so large
 // objects could pile up unseen for the longer window.  Barriers, limits,
