@@ -264,6 +264,14 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_BLIND_REPLACE)
 #define GRACE_HASH_MAP_BROKEN_BLIND_REPLACE 0
 #endif
+// The fifth negative control (tests/unit/hash_map_negative_adopt_test.cpp)
+// defines this to 1: the worker's build touches a page by storing 0 into its
+// bucket's link word instead of or-ing 0 into it, which is harmless while
+// nobody uses the memory, but wipes a link (an overflow line) when an
+// update adopted the order during the worker's step.
+#if !defined(GRACE_HASH_MAP_BROKEN_TOUCH_STORE)
+#define GRACE_HASH_MAP_BROKEN_TOUCH_STORE 0
+#endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
 #elif GRACE_HASH_MAP_BROKEN_EARLY_MARK
@@ -272,8 +280,10 @@
 #define GRACE_HASH_MAP_ABI hm_broken_open_empty
 #elif GRACE_HASH_MAP_BROKEN_BLIND_REPLACE
 #define GRACE_HASH_MAP_ABI hm_broken_blind_replace
+#elif GRACE_HASH_MAP_BROKEN_TOUCH_STORE
+#define GRACE_HASH_MAP_ABI hm_broken_touch_store
 #else
-#define GRACE_HASH_MAP_ABI hm_v3
+#define GRACE_HASH_MAP_ABI hm_v4
 #endif
 
 namespace grace {
@@ -315,6 +325,9 @@ struct hash_map_default_traits {
   // it returns true, the map's next overflow-line or table allocation fails
   // as if operator new had thrown std::bad_alloc (for a table ordered from
   // the worker: its build fails).
+  // Optional (tests): `static void observe_build_step()` — called on the
+  // worker at the start of each step of an ordered table's build that
+  // touches pages (a test may hold the worker there).
   // Optional (tests): `static void observe_order(bool taken)` — called when
   // an update takes an ordered table to start a resize (true), or drops an
   // order (false: stale, failed, or abandoned past twice the grow load).
@@ -411,6 +424,11 @@ inline std::size_t round_pow2(std::size_t n) noexcept {
   return p;
 }
 
+struct table_order;
+// Lets go of the map's share of an order whose memory a table adopted (the
+// table is being freed); defined with table_order below.
+void release_adopted(table_order* o) noexcept;
+
 // A table is one allocation: this header, then its buckets at a fixed offset
 // (sizeof(table), a multiple of 64), so a lookup addresses a bucket's slots
 // straight from the table pointer.
@@ -487,18 +505,39 @@ struct table {
     if (m.huge) ::madvise(m.p, m.bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // before the first touch
     return m;
   }
-  // Touches the pages of [from, from + most) of m's table (page faults: see
-  // populate()); returns where it stopped (m.bytes: all done; at once for
-  // calloc()'s memory, which is touched already).
+  // Touches the pages of m's table `most` bytes at a time, from `from` on
+  // (page faults: see populate()); returns where it stopped (m.bytes: all
+  // done).  A touch is a write that changes nothing: an atomic or of 0 into
+  // the link word of the bucket that starts sizeof(table) bytes into the page
+  // (the header's size is a multiple of 64, so that is a bucket's start).
+  // An update may adopt the memory while the worker's build touches it
+  // (hash_map::take_order()), and use the table before the touches end: a
+  // read-modify-write of 0 then leaves the map's link intact, where a plain
+  // store would wipe it.
   static std::size_t touch(const memory& m, std::size_t from, std::size_t most) noexcept {
-    if (m.mapped == 0) return m.bytes;
     const std::size_t to = m.bytes - from < most ? m.bytes : from + most;
     constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
-    for (; from < to; from += kPage) static_cast<volatile char*>(m.p)[from] = 0;
+    for (; from < to && sizeof(table) + from < m.bytes; from += kPage) {
+      bucket* b = reinterpret_cast<bucket*>(m.p + sizeof(table) + from);
+      // Relaxed: a touch orders nothing; it only has to leave the value be.
+#if GRACE_HASH_MAP_BROKEN_TOUCH_STORE
+      b->link.store(0, std::memory_order_relaxed);
+#else
+      b->link.fetch_or(0, std::memory_order_relaxed);
+#endif
+    }
     return to;
   }
-  static table* construct(const memory& m) noexcept {
-    return ::new (m.p) table(m.n, m.raw, m.mapped);  // the buckets: implicit-lifetime, zero
+  // `adopted_from`: m is that order's, and destroy() gives it back there.
+  static table* construct(const memory& m, table_order* adopted_from = nullptr) noexcept {
+    // The buckets: implicit-lifetime, zero.
+    return ::new (m.p) table(m.n, m.raw, m.mapped, adopted_from);
+  }
+  // The table of an order an update adopts (hash_map::take_order()): what
+  // the worker has not touched yet is populated here.
+  static table* adopt(const memory& m, table_order* from) noexcept {
+    populate(m);
+    return construct(m, from);
   }
   static void free_memory(void* raw, std::size_t mapped) noexcept {
     if (mapped != 0) {
@@ -543,8 +582,13 @@ struct table {
     }
     void* raw = t->raw_;
     const std::size_t mapped = t->mapped_;
+    table_order* adopted_from = t->adopted_from_;
     t->~table();
-    free_memory(raw, mapped);
+    if (adopted_from != nullptr) {
+      release_adopted(adopted_from);  // the worker may still be touching it: see table_order
+    } else {
+      free_memory(raw, mapped);
+    }
   }
   // Frees the table and its overflow lines, not the elements.
   static void destroy(table* t) noexcept {
@@ -575,8 +619,8 @@ struct table {
   std::uint64_t size() const noexcept { return mask + 1; }
 
  private:
-  table(std::size_t n, void* raw, std::size_t mapped)
-      : off_mask((n - 1) << 6), mask(n - 1), raw_(raw), mapped_(mapped) {}
+  table(std::size_t n, void* raw, std::size_t mapped, table_order* adopted_from)
+      : off_mask((n - 1) << 6), mask(n - 1), raw_(raw), mapped_(mapped), adopted_from_(adopted_from) {}
   static constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;
 
@@ -616,52 +660,81 @@ struct table {
   // address), and the mapping's length (0: from calloc()).
   void* raw_;
   std::size_t mapped_;
+  // The order whose memory this table adopted (hash_map::take_order()), or
+  // null: the table's memory is its own.
+  table_order* adopted_from_;
 };
 static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
 static_assert(std::is_standard_layout_v<rcu_head>);
 
 // A table built ahead on the domain's reclamation worker for the next grow
-// (see hash_map::grow_from_order()).  Two owners, the map and the worker's
-// build; the last to let go frees it.  The map lets go through call_rcu (updates inside
-// their sections may still read the order), the worker directly.
+// (see hash_map::grow_from_order()).  The update that places the order maps
+// the memory (no page touched); the worker's build touches it a step at a
+// time and then constructs the table in it.  Two owners, the map and the
+// worker's build; the last to let go frees the order.  The map lets go
+// through call_rcu (updates inside their sections may still read the
+// order), the worker directly.
+//
+// An update that finds the order overdue and still building adopts it
+// (result: order_adopted()): it populates what the worker has not touched
+// yet, constructs the table itself, and the table keeps the map's share of
+// the order until the table is freed (release_adopted()).  The worker may
+// be inside a step at that moment, still touching pages of a table in use
+// (harmless: see table::touch()); it lets go at its next look at `result`.
+// The memory is unmapped by whichever of the two lets go last, so never
+// under a touch.
 struct table_order {
   rcu_head build_head;    // build_ordered_table(), on the worker
   rcu_head release_head;  // the map's release, after a grace period
   rcu_domain* dom;  // the map's: the build queues its next step there
-  std::size_t buckets;
-  bool huge_pages;
-  bool fail_build = false;  // tests (Traits::inject_alloc_failure): the build fails
-  // The table being built (the build's own: only its steps touch these).
+  // The table's memory: mapped by the update that placed the order (raw is
+  // null if that failed), immutable afterwards; read by the worker's build
+  // and by an adopting update ([HM16] made it visible).
   table::memory memory;
-  std::size_t touched = 0;
+  std::size_t touched = 0;  // the build's own: bytes touched so far
+  // Tests (Traits::observe_build_step): called by the worker at the start
+  // of each step that touches pages.
+  void (*observe_step)() = nullptr;
   // null while the worker builds; then the table or order_failed() (the
-  // worker's CAS [HM14]), or order_abandoned() (the map's exchange [HM17]:
-  // the worker frees what it built).
+  // worker's CAS [HM14], after it claimed the construction with
+  // order_finishing()), order_abandoned() (the map's exchange [HM17]: the
+  // worker frees the memory) or order_adopted() (an update's CAS: the
+  // memory is the adopted table's).
   detail::atomic<table*> result{nullptr};
   // owners: [HM15], decremented by each owner once.
   detail::atomic<int> owners{2};
 
-  table_order(rcu_domain& d, std::size_t n, bool huge) noexcept
-      : dom(&d), buckets(n), huge_pages(huge) {}
+  table_order(rcu_domain& d, const table::memory& m) noexcept : dom(&d), memory(m) {}
   static table_order* of_build(rcu_head* h) noexcept {
     return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, build_head));
   }
   static table_order* of_release(rcu_head* h) noexcept {
     return reinterpret_cast<table_order*>(reinterpret_cast<char*>(h) - offsetof(table_order, release_head));
   }
-  void release() noexcept {
-    // [HM15] acq_rel: the owners' decrements form one release sequence, so
-    // the last owner's delete happens after the other's last access (the
-    // worker's [HM14] CAS, or the map's [HM17] loads).
-    if (owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  void release() noexcept;
 };
 static_assert(std::is_standard_layout_v<table_order>, "of_build() and of_release() use offsetof");
 inline table* order_failed() noexcept { return reinterpret_cast<table*>(std::uintptr_t{64}); }
 inline table* order_abandoned() noexcept { return reinterpret_cast<table*>(std::uintptr_t{128}); }
+inline table* order_adopted() noexcept { return reinterpret_cast<table*>(std::uintptr_t{192}); }
+inline table* order_finishing() noexcept { return reinterpret_cast<table*>(std::uintptr_t{256}); }
 inline bool is_table(const table* r) noexcept {
-  return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{128};
+  return reinterpret_cast<std::uintptr_t>(r) > std::uintptr_t{256};
 }
+
+inline void table_order::release() noexcept {
+  // [HM15] acq_rel: the owners' decrements form one release sequence, so
+  // the last owner's frees happen after the other's last access (the
+  // worker's touches and [HM14] CAS, or the map's [HM17] loads, or the
+  // adopted table's whole life).
+  if (owners.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Relaxed: result no longer changes once both owners are done with it.
+  if (result.load(std::memory_order_relaxed) == order_adopted()) {
+    table::free_memory(memory.raw, memory.mapped);
+  }
+  delete this;
+}
+inline void release_adopted(table_order* o) noexcept { o->release(); }
 
 // Bytes of a table the worker touches per step: about 1 ms of page faults
 // on a 2-vCPU VM while a map grows (a 2 MiB step took 3-3.5 ms there, its
@@ -675,39 +748,51 @@ inline constexpr std::size_t kBuildStep = std::size_t{512} << 10;
 // made while running callbacks spill rather than wait (reclaim.hpp).
 inline void build_ordered_table(rcu_head* h) noexcept {
   table_order* o = table_order::of_build(h);
-  table* r = order_failed();
-  // Relaxed: only skips work nobody wants; the CAS below decides.
-  if (o->result.load(std::memory_order_relaxed) == nullptr && !o->fail_build) {
-    if (o->memory.raw == nullptr) {
-      try {
-        o->memory = table::allocate(o->buckets, o->huge_pages);
-      } catch (const std::bad_alloc&) {
+  const table::memory& m = o->memory;
+  table* expected = nullptr;
+  if (m.raw == nullptr) {
+    // No memory (the mapping failed): report it, unless the map let go.
+    // Relaxed: the mark publishes nothing (nothing was built).
+    o->result.compare_exchange_strong(expected, order_failed(), std::memory_order_relaxed,
+                                      std::memory_order_relaxed);
+    o->release();
+    return;
+  }
+  // Relaxed loads of result: they only skip work nobody wants; the CASes
+  // below decide.
+  if (o->result.load(std::memory_order_relaxed) == nullptr) {
+    if (o->observe_step != nullptr) o->observe_step();
+    o->touched = table::touch(m, o->touched, kBuildStep);
+    if (o->touched < m.bytes) {
+      // Again, relaxed: a map destroyed during this step should not have
+      // its order queued past the domain's last barrier.
+      if (o->result.load(std::memory_order_relaxed) == nullptr) {
+        call_rcu(&o->build_head, &build_ordered_table, *o->dom);
+        return;
       }
-    }
-    if (o->memory.raw != nullptr) {
-      o->touched = table::touch(o->memory, o->touched, kBuildStep);
-      if (o->touched < o->memory.bytes) {
-        // Again, relaxed: a map destroyed during this step should not have
-        // its order queued past the domain's last barrier.
-        if (o->result.load(std::memory_order_relaxed) == nullptr) {
-          call_rcu(&o->build_head, &build_ordered_table, *o->dom);
-          return;
-        }
-      } else {
-        r = table::construct(o->memory);
-        o->memory = {};
+    } else if (o->result.compare_exchange_strong(expected, order_finishing(),
+                                                 std::memory_order_relaxed,
+                                                 std::memory_order_relaxed)) {
+      // Relaxed claim: it only keeps an update from adopting the memory
+      // while the header is constructed; [HM14] publishes the table.
+      table* r = table::construct(m);
+      expected = order_finishing();
+      // [HM14] release pairs with the [HM17] acquire in take_order(): an
+      // update that takes r sees it constructed.  Failure: the map abandoned
+      // the order meanwhile, and r is ours to free (it was never published).
+      if (!o->result.compare_exchange_strong(expected, r, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+        table::destroy(r);
       }
+      o->release();
+      return;
     }
   }
-  // Abandoned half-built: the memory is ours to free.
-  if (o->memory.raw != nullptr) table::free_memory(o->memory.raw, o->memory.mapped);
-  table* expected = nullptr;
-  // [HM14] release pairs with the [HM17] acquire in grow_from_order(): an
-  // update that takes r sees it constructed.  Failure: the map abandoned the
-  // order, and r is ours to free (it was never published).
-  if (!o->result.compare_exchange_strong(expected, r, std::memory_order_release,
-                                         std::memory_order_relaxed)) {
-    if (is_table(r)) table::destroy(r);
+  // Not built here: abandoned (the memory is ours to free) or adopted (the
+  // table's).  Relaxed: the mark was read above or by the failed CAS, and it
+  // no longer changes.
+  if (o->result.load(std::memory_order_relaxed) == order_abandoned()) {
+    table::free_memory(m.raw, m.mapped);
   }
   o->release();
 }
@@ -1502,13 +1587,13 @@ class hash_map {
     // [HM17] acquire pairs with the worker's [HM14]: the table is built.
     if (o->result.load(std::memory_order_acquire) == nullptr && !overdue) return;  // building
     table* r = nullptr;
-    if (!take_order(o, &r)) return;  // another update took it
+    if (!take_order(o, &r, /*adopt=*/overdue)) return;  // another update took it
     const bool fits = r != nullptr && r->size() > t->size();
     if (fits) {
       if (!start_resize(t, r)) retire_unused(r);  // another resize began meanwhile
     } else {
       if (r != nullptr) retire_unused(r);
-      if (overdue) try_resize(t, want);  // past twice the grow load: build it here
+      if (overdue) try_resize(t, want);  // past twice the grow load, nothing to adopt: build here
     }
     if constexpr (requires { Traits::observe_order(true); }) Traits::observe_order(fits);
     end_take();
@@ -1517,16 +1602,32 @@ class hash_map {
   // Places an order for a table of `want` buckets to grow t, and queues its
   // build on the worker.
   void place_order(table* t, std::size_t want) noexcept {
-    auto* o = new (std::nothrow) hm_detail::table_order(*dom_, want, huge_pages());
-    if (o == nullptr) return;  // retried by the next update
-    if constexpr (requires { Traits::inject_alloc_failure(); }) {
-      o->fail_build = Traits::inject_alloc_failure();  // tests: the worker's build fails
+    // The mapping only (no page is touched here): an order without memory
+    // still goes out, and its build fails, so that an update past the
+    // threshold does not retry the mapping until the next one.
+    table::memory m;
+    try {
+      bool fail = false;
+      if constexpr (requires { Traits::inject_alloc_failure(); }) {
+        fail = Traits::inject_alloc_failure();  // tests: the order's build fails
+      }
+      if (!fail) m = table::allocate(want, huge_pages());
+    } catch (const std::bad_alloc&) {
+    }
+    auto* o = new (std::nothrow) hm_detail::table_order(*dom_, m);
+    if (o == nullptr) {
+      if (m.raw != nullptr) table::free_memory(m.raw, m.mapped);
+      return;  // retried by the next update
+    }
+    if constexpr (requires { Traits::observe_build_step(); }) {
+      o->observe_step = &Traits::observe_build_step;
     }
     hm_detail::table_order* expected = nullptr;
     // [HM13] release pairs with the [HM16] acquire in grow_from_order():
     // an update that reads o sees it constructed.
     if (!order_.compare_exchange_strong(expected, o, std::memory_order_release,
                                         std::memory_order_relaxed)) {
+      if (m.raw != nullptr) table::free_memory(m.raw, m.mapped);
       delete o;  // another update ordered first
       return;
     }
@@ -1541,14 +1642,29 @@ class hash_map {
 
   // Takes o out of order_, which stays busy until end_take(): false if
   // another update took it first.  *built: o's table, or null (the worker
-  // still builds it, and will free it, or the build failed).  Caller is
-  // inside a read-side section.
-  bool take_order(hm_detail::table_order* o, table** built) noexcept {
+  // still builds it, and will free it, or the build failed).  With `adopt`,
+  // a table the worker is still building is finished here instead: the
+  // pages it has not touched yet are populated (a step's worth of page
+  // faults per step it had left, not a whole table), and *built is that
+  // table.  Caller is inside a read-side section.
+  bool take_order(hm_detail::table_order* o, table** built, bool adopt = false) noexcept {
     // Relaxed: o's fields were acquired by the caller's [HM16]; the busy
     // marker publishes nothing.
     if (!order_.compare_exchange_strong(o, order_busy(), std::memory_order_relaxed,
                                         std::memory_order_relaxed)) {
       return false;
+    }
+    table* building = nullptr;
+    // Relaxed: the memory's fields were acquired by the caller's [HM16], and
+    // the worker's touches publish nothing (see table::touch()); the CAS
+    // only has to be atomic against the worker's claim (order_finishing()).
+    if (adopt && o->memory.raw != nullptr &&
+        o->result.compare_exchange_strong(building, hm_detail::order_adopted(),
+                                          std::memory_order_relaxed, std::memory_order_relaxed)) {
+      // The table holds the map's share of o until it is freed: no
+      // release_table_order() here.
+      *built = table::adopt(o->memory, o);
+      return true;
     }
     // [HM17] acquire pairs with the worker's [HM14]: a table found here is
     // built; if none is, the mark tells the worker to free what it builds.

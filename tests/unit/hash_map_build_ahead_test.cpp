@@ -2,10 +2,14 @@
 // (Traits::kBuildAheadBytes, hash_map::grow_from_order()): the update past
 // the grow threshold orders the table and goes on; a later update takes the
 // built table; an update past twice the threshold does not wait for the
-// worker; a map destroyed with an order out frees what was built (LSan in
-// the ASAN build: these small tables come from calloc()).  The worker is
-// held back with a callback executor that waits at a gate, so each step is
-// deterministic.  The concurrent oracles run with every table built ahead in
+// worker but adopts the table it is building, or builds one itself when the
+// order has no memory; a map destroyed with an order out, or with an adopted
+// table the worker still touches, frees the memory exactly once (ASAN and
+// LSan in the ASAN build: these small tables come from calloc()).  The
+// worker is held back with a callback executor that waits at a gate, or
+// inside a build step (Traits::observe_build_step), so each step is
+// deterministic.  The negative control for a touch that overwrites an
+// adopted table is hash_map_negative_adopt_test.cpp.  The concurrent oracles run with every table built ahead in
 // hash_map_lockfree_test.cpp and hash_map_concurrent_test.cpp.
 #include <gtest/gtest.h>
 
@@ -16,6 +20,7 @@
 
 #include "grace/hash_map.hpp"
 #include "grace/reclaim.hpp"
+#include "hash_map_adopt.hpp"
 #include "hash_map_oracle.hpp"
 
 namespace {
@@ -25,28 +30,7 @@ using ahead_traits = hm_oracle::growing_ahead_traits;
 using ahead_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
                                   std::equal_to<std::uint64_t>, ahead_traits>;
 
-// A domain whose callbacks wait at a gate until open() (the worker waits
-// with them).  Opened and drained on destruction.
-struct gated_domain {
-  std::atomic<bool> is_open{false};  // before dom: the executor reads it until dom is gone
-  grace::rcu_domain dom;
-  gated_domain() {
-    grace::set_callback_executor(dom, [this](std::function<void()> task) {
-      is_open.wait(false, std::memory_order_acquire);
-      task();
-    });
-  }
-  void open() {
-    is_open.store(true, std::memory_order_release);
-    is_open.notify_all();
-  }
-  // Every callback queued so far has run (the gate is open).
-  void drain() {
-    open();
-    grace::rcu_barrier(dom);
-  }
-  ~gated_domain() { drain(); }
-};
+using hm_adopt::gated_domain;
 
 void insert_range(ahead_map& m, std::uint64_t from, std::uint64_t to) {
   for (std::uint64_t k = from; k < to; ++k) ASSERT_TRUE(m.insert(k, k * 3));
@@ -77,22 +61,77 @@ TEST(HashMapBuildAhead, ALaterUpdateTakesTheTableTheWorkerBuilt) {
   expect_all_present(m, 42);
 }
 
-TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadDoesNotWaitForTheWorker) {
+TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadAdoptsTheOrder) {
   gated_domain gd;
   ahead_map m(gd.dom);
   insert_range(m, 0, 64);  // load 4: still waiting
   EXPECT_EQ(m.bucket_count(), 16u);
-  insert_range(m, 64, 67);  // the 65th abandons the order and builds a table itself
-  EXPECT_EQ(m.bucket_count(), 128u) << "buckets_for(65) = 128";
-  expect_all_present(m, 67);
-  gd.drain();  // the build of the abandoned order finds the mark and builds nothing
-  // The next grow (past 256) orders again, and takes the built table.
-  insert_range(m, 67, 257);
+  insert_range(m, 64, 66);  // the 65th adopts the order (64 buckets), the 66th migrates
+  EXPECT_EQ(m.bucket_count(), 64u) << "the ordered size, not buckets_for(65) = 128";
+  expect_all_present(m, 66);
+  gd.drain();  // the build finds the order adopted and lets go, freeing nothing
+  expect_all_present(m, 66);
+  // The next grow (past 128) orders again, and takes the built table.
+  insert_range(m, 66, 129);
+  EXPECT_EQ(m.bucket_count(), 64u);
+  gd.drain();
+  insert_range(m, 129, 140);  // takes it, then 4 updates migrate 64 buckets
+  EXPECT_EQ(m.bucket_count(), 256u);
+  expect_all_present(m, 140);
+}
+
+// An order whose memory could not be mapped (injected): its build fails, and
+// an update past twice the grow load has nothing to adopt, so it builds the
+// table itself.
+struct unmapped_ahead_traits : ahead_traits {
+  static inline bool fail = false;
+  static bool inject_alloc_failure() { return fail; }
+};
+
+TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadBuildsItselfWhenTheOrderHasNoMemory) {
+  gated_domain gd;
+  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                  std::equal_to<std::uint64_t>, unmapped_ahead_traits>
+      m(gd.dom);
+  for (std::uint64_t k = 0; k < 32; ++k) ASSERT_TRUE(m.insert(k, k));
+  unmapped_ahead_traits::fail = true;
+  ASSERT_TRUE(m.insert(32, 32));  // orders; the mapping fails
+  unmapped_ahead_traits::fail = false;
+  for (std::uint64_t k = 33; k < 65; ++k) ASSERT_TRUE(m.insert(k, k));  // the worker is held
+  EXPECT_EQ(m.bucket_count(), 16u);
+  ASSERT_TRUE(m.insert(65, 65));  // past 64: builds buckets_for(65) itself
   EXPECT_EQ(m.bucket_count(), 128u);
   gd.drain();
-  insert_range(m, 257, 270);  // takes it, then 8 updates migrate 128 buckets
-  EXPECT_EQ(m.bucket_count(), 512u);
-  expect_all_present(m, 270);
+  for (std::uint64_t k = 0; k < 66; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k));
+}
+
+// The worker is held inside a step of the build (it has read the order as
+// still building) while an update adopts the table, the map uses it, and
+// the map is destroyed: the memory stays mapped until the step lets go (ASAN
+// would report the touches of freed memory), and is freed once (LSan).
+TEST(HashMapBuildAhead, DestroyedWhileTheWorkerTouchesAnAdoptedTable) {
+  gated_domain gd;
+  hm_adopt::held_step hold;
+  {
+    hm_adopt::map m(gd.dom);
+    hm_adopt::adopt_during_a_step(m, gd, hold);
+    EXPECT_EQ(m.bucket_count(), 64u);
+  }
+  hold.release();  // the step touches the table's first page, then lets go last
+  gd.drain();
+}
+
+// The same, with the map kept: the step's touch ORs 0 into bucket 0's link,
+// which by then points to an overflow line of the adopted table, and every
+// key stays found.  (The negative control stores 0 there instead.)
+TEST(HashMapBuildAhead, AStepThatTouchesAnAdoptedTableChangesNothing) {
+  gated_domain gd;
+  hm_adopt::held_step hold;
+  hm_adopt::map m(gd.dom);
+  const auto keys = hm_adopt::adopt_during_a_step(m, gd, hold);
+  hold.release();
+  gd.drain();
+  EXPECT_EQ(hm_adopt::missing(m, keys), 0u);
 }
 
 // The worker's build fails (allocation failure, injected): the next update
