@@ -159,8 +159,9 @@
 //   past a threshold allocates the new table (one of kBuildAheadBytes or
 //   more, 1 MiB by default, is ordered from the domain's reclamation worker
 //   instead, and updates go on in the current table until it is built; past
-//   twice the threshold an update stops waiting for it and builds one
-//   itself: see grow_from_order()); updates migrate chunks of
+//   twice the threshold an update stops waiting for it and finishes the
+//   table itself, populating the pages the worker has not touched yet: see
+//   grow_from_order()); updates migrate chunks of
 //   buckets (claimed with a cursor, swept again until every bucket is marked,
 //   so a helper preempted mid-chunk delays nothing).  The update that marks
 //   the last bucket publishes the new table and retires the old one through
@@ -185,8 +186,8 @@
 //   line when the key's chain is full; if either throws, std::bad_alloc
 //   propagates and the map is unchanged.  A resize
 //   whose table allocation fails is skipped (retried by the next update that
-//   crosses the threshold; a table ordered from the worker that could not
-//   be built is ordered again).  A migration step that needs an overflow line in
+//   crosses the threshold; a table ordered from the worker whose memory
+//   could not be mapped is ordered again).  A migration step that needs an overflow line in
 //   the new table and cannot get one leaves the bucket frozen (lookups still
 //   find its keys; later updates finish it); an update that must finish it
 //   first (any insert, replace or erase of a key in that bucket) throws
@@ -211,7 +212,8 @@
 // operation runs concurrently, and no reader still uses a pointer from find()
 // (call rcu_synchronize() first if one might).  Elements already erased or
 // replaced are freed by the domain's worker as usual, and so is a table the
-// worker was still building for the map.
+// worker was still building for the map (or the memory of a table the map
+// adopted from it, if the worker's build step still runs).
 #pragma once
 
 #include <cerrno>
@@ -1568,9 +1570,9 @@ class hash_map {
   // correct).  The first update that finds the order ready starts the resize
   // with it.  Nobody waits for the worker: an update that finds the load
   // past 2 * kGrowLoad (`overdue`: the worker is late or stalled, or gone in
-  // a forked child) abandons the order and builds the table itself.
-  // Caller is inside a read-side section (the order may be retired under
-  // it).
+  // a forked child) adopts the order's memory and finishes the table itself
+  // (take_order()), or builds one if the order has none.  Caller is inside a
+  // read-side section (the order may be retired under it).
   void grow_from_order(table* t, std::size_t want, bool overdue) noexcept {
     if (t->next.load(std::memory_order_relaxed) != nullptr) return;  // a hint: resizing already
     // [HM16] acquire pairs with [HM13] (the order's fields are initialized)
@@ -1585,7 +1587,9 @@ class hash_map {
       return;
     }
     // [HM17] acquire pairs with the worker's [HM14]: the table is built.
-    if (o->result.load(std::memory_order_acquire) == nullptr && !overdue) return;  // building
+    const table* state = o->result.load(std::memory_order_acquire);
+    const bool building = state == nullptr || state == hm_detail::order_finishing();
+    if (building && !overdue) return;
     table* r = nullptr;
     if (!take_order(o, &r, /*adopt=*/overdue)) return;  // another update took it
     const bool fits = r != nullptr && r->size() > t->size();

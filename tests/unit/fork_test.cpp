@@ -258,8 +258,9 @@ TEST(Fork, ChildAfterQuietParent) {
 // A hash map whose grow had its table on order from the worker when the
 // process forked: in the child that build may never come (the worker is
 // gone, and what it had collected is abandoned).  The child's map keeps
-// working: past twice the grow load an update abandons the order and builds
-// the table itself, and later grows order from the child's own worker.
+// working: past twice the grow load an update adopts the order (the child's
+// copy of its memory) and finishes the table itself, and later grows order
+// from the child's own worker.
 
 TEST(Fork, HashMapGrowsInAChildForkedWithATableOnOrder) {
   SKIP_UNDER_TSAN();
