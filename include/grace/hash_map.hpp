@@ -329,7 +329,8 @@ struct hash_map_default_traits {
   // the worker: its build fails).
   // Optional (tests): `static void observe_build_step()` — called on the
   // worker at the start of each step of an ordered table's build that
-  // touches pages (a test may hold the worker there).
+  // touches pages, and once the build has claimed the table's construction
+  // (a test may hold the worker there).
   // Optional (tests): `static void observe_order(bool taken)` — called when
   // an update takes an ordered table to start a resize (true), or drops an
   // order (false: stale, failed, or abandoned past twice the grow load).
@@ -695,7 +696,7 @@ struct table_order {
   table::memory memory;
   std::size_t touched = 0;  // the build's own: bytes touched so far
   // Tests (Traits::observe_build_step): called by the worker at the start
-  // of each step that touches pages.
+  // of each step that touches pages, and after it claimed the construction.
   void (*observe_step)() = nullptr;
   // null while the worker builds; then the table or order_failed() (the
   // worker's CAS [HM14], after it claimed the construction with
@@ -777,6 +778,7 @@ inline void build_ordered_table(rcu_head* h) noexcept {
                                                  std::memory_order_relaxed)) {
       // Relaxed claim: it only keeps an update from adopting the memory
       // while the header is constructed; [HM14] publishes the table.
+      if (o->observe_step != nullptr) o->observe_step();
       table* r = table::construct(m);
       expected = order_finishing();
       // [HM14] release pairs with the [HM17] acquire in take_order(): an

@@ -42,13 +42,16 @@ struct gated_domain {
   ~gated_domain() { drain(); }
 };
 
-// Holds the worker at the start of the next build step that touches pages
-// (Traits::observe_build_step), from construction until release().
+// Holds the worker at a call of Traits::observe_build_step (the start of a
+// build step that touches pages, or the build's claim of the construction),
+// the first after `skip` calls, from construction until release().
 struct held_step {
   static inline std::atomic<bool> held{false};
   static inline std::atomic<bool> arrived{false};
-  held_step() {
+  static inline std::atomic<int> skip{0};
+  explicit held_step(int calls_to_skip = 0) {
     arrived.store(false);
+    skip.store(calls_to_skip);
     held.store(true);
   }
   void wait_arrival() {
@@ -69,6 +72,7 @@ struct held_step {
 struct adopt_traits : hm_oracle::growing_ahead_traits {
   static void observe_build_step() {
     if (!held_step::held.load(std::memory_order_acquire)) return;
+    if (held_step::skip.fetch_sub(1) > 0) return;
     held_step::arrived.store(true, std::memory_order_release);
     held_step::held.wait(true, std::memory_order_acquire);
   }

@@ -76,10 +76,10 @@ struct order_counters {
 
 // resize_heavy_traits with every grown table built ahead on the domain's
 // worker (hash_map::grow_from_order()): updates run at loads past kGrowLoad
-// while the worker builds, take its table, or (past twice kGrowLoad) abandon
-// the order and build one themselves.  Tables this small are mostly built by
-// the overdue path: a grace period outlasts the few inserts to twice the
-// load.
+// while the worker builds, take its table, or (past twice kGrowLoad) adopt
+// the order and finish the table themselves while the worker may still be
+// touching it.  Tables this small mostly take the overdue path: a grace
+// period outlasts the few inserts to twice the load.
 struct built_ahead_traits : resize_heavy_traits, order_counters {
   static constexpr std::size_t kBuildAheadBytes = 1;
 };

@@ -121,6 +121,29 @@ TEST(HashMapBuildAhead, DestroyedWhileTheWorkerTouchesAnAdoptedTable) {
   gd.drain();
 }
 
+// The worker is held after it claimed the construction of the table it
+// built (order_finishing()): updates past the threshold, not yet overdue,
+// leave the order to it rather than abandon a table about to be published.
+TEST(HashMapBuildAhead, AnUpdateLeavesATableBeingConstructedToTheWorker) {
+  gated_domain gd;
+  hm_adopt::held_step hold(/*calls_to_skip=*/1);  // past the (one) touching step
+  hm_adopt::map m(gd.dom);
+  for (std::uint64_t k = 0; k < 33; ++k) ASSERT_TRUE(m.insert(k, k * 3));  // orders
+  const auto dropped = hm_adopt::adopt_traits::orders_dropped.load();
+  gd.open();
+  hold.wait_arrival();
+  for (std::uint64_t k = 33; k < 40; ++k) ASSERT_TRUE(m.insert(k, k * 3));  // load 2.5
+  EXPECT_EQ(hm_adopt::adopt_traits::orders_dropped.load(), dropped) << "an update dropped the order";
+  EXPECT_FALSE(m.resizing());
+  hold.release();
+  gd.drain();
+  ASSERT_TRUE(m.insert(40, 120));  // takes the table the worker published
+  EXPECT_TRUE(m.resizing());
+  ASSERT_TRUE(m.insert(41, 123));
+  EXPECT_EQ(m.bucket_count(), 64u);
+  for (std::uint64_t k = 0; k < 42; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k * 3));
+}
+
 // The same, with the map kept: the step's touch ORs 0 into bucket 0's link,
 // which by then points to an overflow line of the adopted table, and every
 // key stays found.  (The negative control stores 0 there instead.)
