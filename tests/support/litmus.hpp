@@ -63,23 +63,16 @@
 #include <vector>
 
 #include "grace/detail/atomic.hpp"
+#include "sanitizers.hpp"
 
 namespace grace_test::litmus {
-
-#if defined(__SANITIZE_ADDRESS__)
-#define GRACE_LITMUS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GRACE_LITMUS_ASAN 1
-#endif
-#endif
 
 // Runs per correct scenario by default, and the widening window: fewer runs
 // and a wider window under the sanitizers (5-10x slower per access).
 #if defined(GRACE_TSAN)
 inline constexpr long kDefaultIterations = 300;
 inline constexpr std::chrono::microseconds kWindow{200};
-#elif defined(GRACE_LITMUS_ASAN)
+#elif GRACE_TEST_ASAN
 inline constexpr long kDefaultIterations = 300;
 inline constexpr std::chrono::microseconds kWindow{100};
 #else

@@ -80,31 +80,6 @@ TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadAdoptsTheOrder) {
   expect_all_present(m, 140);
 }
 
-// An order whose memory could not be mapped (injected): its build fails, and
-// an update past twice the grow load has nothing to adopt, so it builds the
-// table itself.
-struct unmapped_ahead_traits : ahead_traits {
-  static inline bool fail = false;
-  static bool inject_alloc_failure() { return fail; }
-};
-
-TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadBuildsItselfWhenTheOrderHasNoMemory) {
-  gated_domain gd;
-  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
-                  std::equal_to<std::uint64_t>, unmapped_ahead_traits>
-      m(gd.dom);
-  for (std::uint64_t k = 0; k < 32; ++k) ASSERT_TRUE(m.insert(k, k));
-  unmapped_ahead_traits::fail = true;
-  ASSERT_TRUE(m.insert(32, 32));  // orders; the mapping fails
-  unmapped_ahead_traits::fail = false;
-  for (std::uint64_t k = 33; k < 65; ++k) ASSERT_TRUE(m.insert(k, k));  // the worker is held
-  EXPECT_EQ(m.bucket_count(), 16u);
-  ASSERT_TRUE(m.insert(65, 65));  // past 64: builds buckets_for(65) itself
-  EXPECT_EQ(m.bucket_count(), 128u);
-  gd.drain();
-  for (std::uint64_t k = 0; k < 66; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k));
-}
-
 // The worker is held inside a step of the build (it has read the order as
 // still building) while an update adopts the table, the map uses it, and
 // the map is destroyed: the memory stays mapped until the step lets go (ASAN
@@ -157,22 +132,29 @@ TEST(HashMapBuildAhead, AStepThatTouchesAnAdoptedTableChangesNothing) {
   EXPECT_EQ(hm_adopt::missing(m, keys), 0u);
 }
 
-// The worker's build fails (allocation failure, injected): the next update
-// past the threshold drops the failed order, and the one after orders again.
+// Orders whose memory cannot be mapped (allocation failure, injected): the
+// build reports the failure.
 struct failing_ahead_traits : ahead_traits {
   static inline bool fail = false;
   static bool inject_alloc_failure() { return fail; }
 };
+using failing_map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                    std::equal_to<std::uint64_t>, failing_ahead_traits>;
 
-TEST(HashMapBuildAhead, AFailedBuildIsOrderedAgain) {
-  gated_domain gd;
-  grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
-                  std::equal_to<std::uint64_t>, failing_ahead_traits>
-      m(gd.dom);
+// Inserts keys 0..32 (value k); the 33rd orders a table whose mapping fails.
+void order_without_memory(failing_map& m) {
   for (std::uint64_t k = 0; k < 32; ++k) ASSERT_TRUE(m.insert(k, k));
   failing_ahead_traits::fail = true;
-  ASSERT_TRUE(m.insert(32, 32));  // orders a table whose build will fail
+  ASSERT_TRUE(m.insert(32, 32));
   failing_ahead_traits::fail = false;
+}
+
+// The next update past the threshold drops the failed order, and the one
+// after orders again.
+TEST(HashMapBuildAhead, AFailedBuildIsOrderedAgain) {
+  gated_domain gd;
+  failing_map m(gd.dom);
+  order_without_memory(m);
   gd.drain();
   ASSERT_TRUE(m.insert(33, 33));  // drops the failed order
   EXPECT_EQ(m.bucket_count(), 16u);
@@ -183,6 +165,20 @@ TEST(HashMapBuildAhead, AFailedBuildIsOrderedAgain) {
   ASSERT_TRUE(m.insert(36, 36));  // and migrates
   EXPECT_EQ(m.bucket_count(), 64u);
   for (std::uint64_t k = 0; k < 37; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k));
+}
+
+// With the worker held, an update past twice the grow load finds nothing to
+// adopt, and builds the table itself.
+TEST(HashMapBuildAhead, AnUpdatePastTwiceTheGrowLoadBuildsItselfWhenTheOrderHasNoMemory) {
+  gated_domain gd;
+  failing_map m(gd.dom);
+  order_without_memory(m);
+  for (std::uint64_t k = 33; k < 65; ++k) ASSERT_TRUE(m.insert(k, k));
+  EXPECT_EQ(m.bucket_count(), 16u);
+  ASSERT_TRUE(m.insert(65, 65));  // past 64: builds buckets_for(65) itself
+  EXPECT_EQ(m.bucket_count(), 128u);
+  gd.drain();
+  for (std::uint64_t k = 0; k < 66; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k));
 }
 
 TEST(HashMapBuildAhead, DestroyedWhileTheTableIsBeingBuilt) {

@@ -23,15 +23,8 @@
 
 #include "hash_map_lockfree_oracle.hpp"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HM_NEG_FREEZE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HM_NEG_FREEZE_ASAN 1
-#endif
-#if defined(HM_NEG_FREEZE_ASAN)
+#include "sanitizers.hpp"
+#if GRACE_TEST_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -41,7 +34,7 @@ TEST(HashMapNegativeControl, UnfrozenEmptySlotsLoseInsertsCaughtByTheOracle) {
   using broken_map =
       grace::hash_map<std::uint64_t, hm_lockfree::tracked_value, std::hash<std::uint64_t>,
                       std::equal_to<std::uint64_t>, hm_oracle::resize_heavy_traits>;
-#if defined(HM_NEG_FREEZE_ASAN)
+#if GRACE_TEST_ASAN
   auto hook = [] { return __lsan::ScopedDisabler(); };
 #else
   auto hook = hm_lockfree::no_hook{};

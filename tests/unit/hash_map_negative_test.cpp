@@ -14,20 +14,13 @@
 #include <cstdint>
 
 #include "hash_map_oracle.hpp"
+#include "sanitizers.hpp"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HM_NEG_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HM_NEG_ASAN 1
-#endif
 
 namespace {
 
 TEST(HashMapNegativeControl, ImmediateFreeIsCaughtByTheOracle) {
-#if defined(HM_NEG_ASAN) || defined(GRACE_TSAN)
+#if GRACE_TEST_ASAN || defined(GRACE_TSAN)
   GTEST_SKIP() << "the broken variant is a deliberate use-after-free";
 #else
   using broken_map = grace::hash_map<std::uint64_t, hm_oracle::checked_value>;
