@@ -178,8 +178,9 @@
 //   until the next resize: at most one per bucket on average, so erase-heavy
 //   maps hold up to that many extra elements (and T's destructor runs that
 //   much later; it runs at the latest when the map is destroyed).  During a
-//   resize, both tables exist; so do they from the moment a table ordered
-//   from the worker is built until an update takes it.
+//   resize, both tables exist; so do they while a table ordered from the
+//   worker is built (its pages count as the worker touches them) and until
+//   an update takes it.
 //
 // Allocation failure: insert(), insert_or_assign(), replace() and update()
 //   allocate the element first, and insert()/insert_or_assign() an overflow
