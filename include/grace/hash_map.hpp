@@ -268,10 +268,10 @@
 #define GRACE_HASH_MAP_BROKEN_BLIND_REPLACE 0
 #endif
 // The fifth negative control (tests/unit/hash_map_negative_adopt_test.cpp)
-// defines this to 1: the worker's build touches a page by storing 0 into its
-// bucket's link word instead of or-ing 0 into it, which is harmless while
-// nobody uses the memory, but wipes a link (an overflow line) when an
-// update adopted the order during the worker's step.
+// defines this to 1: the worker's build touches a page by storing 0 into a
+// bucket's link word instead of writing back the value it read, which is
+// harmless while nobody uses the memory, but wipes a link (an overflow
+// line) when an update adopted the order during the worker's step.
 #if !defined(GRACE_HASH_MAP_BROKEN_TOUCH_STORE)
 #define GRACE_HASH_MAP_BROKEN_TOUCH_STORE 0
 #endif
@@ -511,23 +511,30 @@ struct table {
   }
   // Touches the pages of m's table `most` bytes at a time, from `from` on
   // (page faults: see populate()); returns where it stopped (m.bytes: all
-  // done).  A touch is a write that changes nothing: an atomic or of 0 into
-  // the link word of the bucket that starts sizeof(table) bytes into the page
-  // (the header's size is a multiple of 64, so that is a bucket's start).
-  // An update may adopt the memory while the worker's build touches it
-  // (hash_map::take_order()), and use the table before the touches end: a
-  // read-modify-write of 0 then leaves the map's link intact, where a plain
-  // store would wipe it.
+  // done).  A touch is a write that changes nothing: a compare-and-swap of
+  // a bucket's link word with its own value, at the page's start (for the
+  // first page, past the header: the header's size is a multiple of 64, so
+  // every page starts at a bucket's link word).  An update may adopt the
+  // memory while the worker's build touches it (hash_map::take_order()),
+  // and use the table before the touches end: a read-modify-write that
+  // writes back what it read leaves the map's link intact, where a plain
+  // store would wipe it.  Not fetch_or(0): clang 14 compiles a relaxed
+  // fetch_or of 0 whose result is unused into a plain load, which maps the
+  // kernel's zero page and leaves the write fault to the map's first write.
+  // `from` is 0 or a multiple of 4096 (every step is).
   static std::size_t touch(const memory& m, std::size_t from, std::size_t most) noexcept {
     const std::size_t to = m.bytes - from < most ? m.bytes : from + most;
     constexpr std::size_t kPage = 4096;  // the smallest page size: touches every page
-    for (; from < to && sizeof(table) + from < m.bytes; from += kPage) {
-      bucket* b = reinterpret_cast<bucket*>(m.p + sizeof(table) + from);
+    for (; from < to; from += kPage) {
+      bucket* b = reinterpret_cast<bucket*>(m.p + (from == 0 ? sizeof(table) : from));
       // Relaxed: a touch orders nothing; it only has to leave the value be.
 #if GRACE_HASH_MAP_BROKEN_TOUCH_STORE
       b->link.store(0, std::memory_order_relaxed);
 #else
-      b->link.fetch_or(0, std::memory_order_relaxed);
+      std::uint64_t v = b->link.load(std::memory_order_relaxed);
+      while (!b->link.compare_exchange_weak(v, v, std::memory_order_relaxed,
+                                            std::memory_order_relaxed)) {
+      }
 #endif
     }
     return to;
@@ -626,7 +633,7 @@ struct table {
   table(std::size_t n, void* raw, std::size_t mapped, table_order* adopted_from)
       : off_mask((n - 1) << 6), mask(n - 1), raw_(raw), mapped_(mapped), adopted_from_(adopted_from) {}
   static constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
-  static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;
+  static constexpr std::size_t kPopulateStep = std::size_t{256} << 10;  // whole pages: touch()
 
   // Has the kernel map and zero the pages of m's fresh mapping now (for a
   // caller who waits for the table): one madvise(MADV_POPULATE_WRITE) call
@@ -669,6 +676,7 @@ struct table {
   table_order* adopted_from_;
 };
 static_assert(sizeof(table) % 64 == 0, "buckets follow the header at a 64-byte boundary");
+static_assert(sizeof(table) < 4096, "touch(): a page past the first starts at a bucket");
 static_assert(std::is_standard_layout_v<rcu_head>);
 
 // A table built ahead on the domain's reclamation worker for the next grow
@@ -744,6 +752,7 @@ inline void release_adopted(table_order* o) noexcept { o->release(); }
 // on a 2-vCPU VM while a map grows (a 2 MiB step took 3-3.5 ms there, its
 // faults slowed by the updating thread's).
 inline constexpr std::size_t kBuildStep = std::size_t{512} << 10;
+static_assert(kBuildStep % 4096 == 0, "touch() steps by whole pages");
 
 // call_rcu callback (on the worker): builds the ordered table kBuildStep
 // bytes at a time, queueing itself again after each step, so that the

@@ -67,8 +67,8 @@ struct held_step {
 };
 
 // 16 buckets, a 64-bucket table built ahead past 32 elements (4 KiB of
-// buckets and the header: one step, which touches bucket 0's link word
-// only); the step can be held.
+// buckets and the header: one step, which touches the link words of bucket
+// 0 and of the bucket at the second 4 KiB); the step can be held.
 struct adopt_traits : hm_oracle::growing_ahead_traits {
   static void observe_build_step() {
     if (!held_step::held.load(std::memory_order_acquire)) return;
@@ -81,8 +81,9 @@ using map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_
                             std::equal_to<std::uint64_t>, adopt_traits>;
 
 // Whether key falls in bucket 0 of a table of `buckets` buckets (the map's
-// own hash: the index is the low bits of the product's high half).
-inline bool in_bucket_zero(std::uint64_t key, std::uint64_t buckets) {
+// own hash: the index is the low bits of the product's high half).  Static:
+// the translation unit's own variant of the map (see the file comment).
+static bool in_bucket_zero(std::uint64_t key, std::uint64_t buckets) {
   return (grace::hm_detail::mix_parts(std::hash<std::uint64_t>{}(key)).hi & (buckets - 1)) == 0;
 }
 

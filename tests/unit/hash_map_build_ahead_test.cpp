@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
+#include <string>
 #include <functional>
 #include <optional>
 
@@ -96,7 +98,7 @@ TEST(HashMapBuildAhead, DestroyedWhileTheWorkerTouchesAnAdoptedTable) {
   gd.drain();
 }
 
-// The same, with the map kept: the step's touch ORs 0 into bucket 0's link,
+// The same, with the map kept: the step's touch writes bucket 0's link back,
 // which by then points to an overflow line of the adopted table, and every
 // key stays found.  (The negative control stores 0 there instead.)
 TEST(HashMapBuildAhead, AStepThatTouchesAnAdoptedTableChangesNothing) {
@@ -238,6 +240,34 @@ TEST(HashMapBuildAhead, ALargeTableIsBuiltInSteps) {
   EXPECT_FALSE(m.resizing());
   EXPECT_EQ(m.bucket_count(), 65536u);
   for (std::uint64_t k = 0; k < 34000; ++k) ASSERT_EQ(m.get(k), std::optional<std::uint64_t>(k));
+}
+
+// This process's anonymous resident memory, in KiB (/proc/self/status).
+long rss_anon_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stol(line.substr(8));
+  }
+  return -1;
+}
+
+// The worker's touches write every page of a mapped table, the last one
+// included: resident anonymous memory grows by the table's size.  A touch
+// that only reads maps the kernel's zero page, which counts for nothing
+// (clang 14 compiles a relaxed fetch_or of 0 into a plain load).
+TEST(HashMapBuildAhead, TouchesWriteEveryPage) {
+  namespace hd = grace::hm_detail;
+  const hd::table::memory m = hd::table::allocate(std::size_t{1} << 16, false);  // 4 MiB + header
+  ASSERT_NE(m.mapped, 0u) << "a table this large is its own mapping";
+  const long before = rss_anon_kib();
+  ASSERT_GE(before, 0) << "no RssAnon in /proc/self/status";
+  for (std::size_t at = 0; at < m.bytes;) at = hd::table::touch(m, at, hd::kBuildStep);
+  const long grown = rss_anon_kib() - before;
+  hd::table::free_memory(m.raw, m.mapped);
+  // Every page: 4 MiB and a page.  Other threads of this process may free
+  // memory meanwhile, so a quarter of slack.
+  EXPECT_GE(grown, static_cast<long>(m.bytes / 1024) * 3 / 4) << "KiB resident after touching "
+                                                             << m.bytes / 1024 << " KiB";
 }
 
 TEST(HashMapBuildAhead, DestroyedBetweenTwoStepsOfABuild) {

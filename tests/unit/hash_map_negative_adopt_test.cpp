@@ -2,7 +2,7 @@
 // (table::touch(), hash_map::take_order()): this translation unit builds
 // grace::hash_map with GRACE_HASH_MAP_BROKEN_TOUCH_STORE=1, where a build
 // step touches a page by storing 0 into its bucket's link word instead of
-// or-ing 0 into it.  The scenario of
+// writing back the value it read.  The scenario of
 // HashMapBuildAhead.AStepThatTouchesAnAdoptedTableChangesNothing must catch
 // it: the held step resumes after the adopted table's bucket 0 got an
 // overflow line, its store wipes the link, and the keys in that line are
