@@ -740,7 +740,9 @@ inline void table_order::release() noexcept {
   // worker's touches and [HM14] CAS, or the map's [HM17] loads, or the
   // adopted table's whole life).
   if (owners.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  // Relaxed: result no longer changes once both owners are done with it.
+  // Relaxed: result no longer changes once both owners are done with it,
+  // and the [HM15] chain above makes its last value visible here (the
+  // adopter's CAS happens before the adopted table's release).
   if (result.load(std::memory_order_relaxed) == order_adopted()) {
     table::free_memory(memory.raw, memory.mapped);
   }
@@ -1618,9 +1620,9 @@ class hash_map {
   // Places an order for a table of `want` buckets to grow t, and queues its
   // build on the worker.
   void place_order(table* t, std::size_t want) noexcept {
-    // The mapping only (no page is touched here): an order without memory
-    // still goes out, and its build fails, so that an update past the
-    // threshold does not retry the mapping until the next one.
+    // The mapping only (no page is touched here).  If it fails, the order
+    // still goes out and its build reports the failure, so the mapping is
+    // retried once a later update drops that order, not by every update.
     table::memory m;
     try {
       bool fail = false;
