@@ -531,7 +531,11 @@ struct table {
 #if GRACE_HASH_MAP_BROKEN_TOUCH_STORE
       b->link.store(0, std::memory_order_relaxed);
 #else
-      std::uint64_t v = b->link.load(std::memory_order_relaxed);
+      // Expecting 0 (a fresh page), not the value loaded first: a load of
+      // a page not yet mapped maps the kernel's zero page, and the CAS's
+      // write then takes a second, copy-on-write fault, which flushes the
+      // TLB of every CPU the process runs on (an IPI per page).
+      std::uint64_t v = 0;
       while (!b->link.compare_exchange_weak(v, v, std::memory_order_relaxed,
                                             std::memory_order_relaxed)) {
       }
