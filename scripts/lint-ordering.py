@@ -236,10 +236,17 @@ def sort_key(msg):
 
 
 def enclosing_function(codes, idx):
+    # Walking up from idx, a line encloses it when its "{" takes the brace
+    # depth below every depth seen so far; a block opened and closed on the
+    # way (a lambda passed to a call, an earlier if) does not.
     depth = 0
+    lowest = 0
     for k in range(idx, -1, -1):
         line = codes[k]
         depth += line.count("}") - line.count("{") if k != idx else 0
+        if depth >= lowest:
+            continue
+        lowest = depth
         # A signature may span lines: try the line with up to two before it.
         m = None
         for back in range(0, 3 if k != idx else 1):
@@ -252,10 +259,8 @@ def enclosing_function(codes, idx):
             if m and m.end() > len(joined) - len(codes[k]):
                 break
             m = None
-        if m and m.group(1).split("::")[-1] not in NOT_FUNCS and depth < 0:
+        if m and m.group(1).split("::")[-1] not in NOT_FUNCS:
             return m.group(1)
-        if depth < 0 and "{" in line:
-            depth = max(depth, -1)
     return "(file scope)"
 
 
