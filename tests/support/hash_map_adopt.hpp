@@ -7,6 +7,8 @@
 // variant there).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -108,6 +110,52 @@ inline std::vector<std::uint64_t> adopt_during_a_step(map& m, gated_domain& gd, 
     if (in_bucket_zero(k, 64)) {
       add(k);
       ++in_zero;
+    }
+  }
+  return keys;
+}
+
+// Whether key falls in bucket b of a table of `buckets` buckets.
+static bool in_bucket(std::uint64_t key, std::uint64_t b, std::uint64_t buckets) {
+  return (grace::hm_detail::mix_parts(std::hash<std::uint64_t>{}(key)).hi & (buckets - 1)) == b;
+}
+
+// The same at the scale of a mapped table built in several steps: from a
+// reserved 4096-bucket table, the 8193rd insert orders a 16384-bucket table
+// (1 MiB and the header: mmap(), three steps of hm_detail::kBuildStep).
+// The worker is held at the start of its second step (the first touched
+// 512 KiB), the 16385th insert adopts the table (the update populates the
+// pages not yet touched), 300 more finish the resize, and the bucket at
+// the start of the first page the held step touches gets an overflow line.
+// Returns the keys inserted (each with value 3k).  `hold` must skip one
+// call (held_step(1)); call hold.release() and drain the domain afterwards.
+inline std::vector<std::uint64_t> adopt_mapped_during_a_later_step(map& m, gated_domain& gd,
+                                                                   held_step& hold) {
+  namespace hd = grace::hm_detail;
+  constexpr std::uint64_t kOld = 4096, kNew = 16384;
+  static_assert(kNew * sizeof(hd::bucket) >= (std::size_t{1} << 20), "a mapped table");
+  std::vector<std::uint64_t> keys;
+  auto add = [&](std::uint64_t k) {
+    if (m.insert(k, k * 3)) keys.push_back(k);
+  };
+  m.reserve(kOld - 1);  // buckets_for(n) leaves room for one more
+  if (m.bucket_count() != kOld) {
+    ADD_FAILURE() << "reserve() made " << m.bucket_count() << " buckets, not " << kOld;
+    return keys;
+  }
+  std::uint64_t k = 1'000'000'000;
+  while (keys.size() <= 2 * kOld) add(k++);  // the last one orders the table
+  gd.open();            // the worker touches the first step ...
+  hold.wait_arrival();  // ... and waits at the start of the second
+  while (keys.size() <= 4 * kOld + 300) add(k++);  // adopts, then migrates
+  // The bucket whose link word starts the second step's first page.
+  const std::uint64_t b = (hd::kBuildStep - sizeof(hd::table)) / sizeof(hd::bucket);
+  std::size_t in_b = 0;
+  for (std::uint64_t key : keys) in_b += in_bucket(key, b, kNew) ? 1 : 0;
+  for (std::uint64_t key = 0; in_b < hd::kSlots + 2; ++key) {
+    if (in_bucket(key, b, kNew)) {
+      add(key);
+      ++in_b;
     }
   }
   return keys;

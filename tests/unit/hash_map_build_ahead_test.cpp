@@ -113,6 +113,23 @@ TEST(HashMapBuildAhead, AStepThatTouchesAnAdoptedTableChangesNothing) {
   EXPECT_EQ(hm_adopt::missing(m, keys), 0u);
 }
 
+// The same with a mapped table adopted between two of its build's steps:
+// the update populates what the worker has not touched, and the later step
+// touches pages of a table in use, one of them starting at a bucket with an
+// overflow line.  (The negative control runs this scenario too.)
+TEST(HashMapBuildAhead, ALaterStepThatTouchesAnAdoptedMappedTableChangesNothing) {
+  gated_domain gd;
+  hm_adopt::held_step hold(/*calls_to_skip=*/1);  // the first step touches
+  hm_adopt::map m(gd.dom);
+  const auto keys = hm_adopt::adopt_mapped_during_a_later_step(m, gd, hold);
+  EXPECT_EQ(m.bucket_count(), 16384u) << "the ordered table, adopted";
+  EXPECT_FALSE(m.resizing());
+  hold.release();
+  gd.drain();
+  EXPECT_EQ(hm_adopt::missing(m, keys), 0u);
+  EXPECT_EQ(m.size(), keys.size());
+}
+
 // The worker is held after it claimed the construction of the table it
 // built (order_finishing()): updates past the threshold, not yet overdue,
 // leave the order to it rather than abandon a table about to be published.

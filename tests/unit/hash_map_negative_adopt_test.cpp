@@ -6,7 +6,7 @@
 // HashMapBuildAhead.AStepThatTouchesAnAdoptedTableChangesNothing must catch
 // it: the held step resumes after the adopted table's bucket 0 got an
 // overflow line, its store wipes the link, and the keys in that line are
-// lost.  This test passes only when keys went missing.
+// lost.  These tests pass only when keys went missing.
 //
 // Deterministic (the worker is held inside the step), no data race (the
 // broken touch is an atomic store), so it runs under TSAN too, and under
@@ -35,6 +35,22 @@ TEST(HashMapNegativeControl, AStepThatStoresIntoAnAdoptedTableIsCaught) {
   hold.release();
   gd.drain();
   EXPECT_GT(hm_adopt::missing(m, keys), 0u) << "the store into bucket 0's link went unnoticed";
+}
+
+// The same at the scale of a mapped table, the worker held between two
+// steps: the store lands on a page of the second step.
+TEST(HashMapNegativeControl, ALaterStepThatStoresIntoAnAdoptedMappedTableIsCaught) {
+#if GRACE_TEST_ASAN
+  __lsan::ScopedDisabler leaks_expected;
+#endif
+  hm_adopt::gated_domain gd;
+  hm_adopt::held_step hold(/*calls_to_skip=*/1);
+  hm_adopt::map m(gd.dom);
+  const auto keys = hm_adopt::adopt_mapped_during_a_later_step(m, gd, hold);
+  ASSERT_EQ(hm_adopt::missing(m, keys), 0u) << "keys missing before the held step resumed";
+  hold.release();
+  gd.drain();
+  EXPECT_GT(hm_adopt::missing(m, keys), 0u) << "the store into a later page's link went unnoticed";
 }
 
 }  // namespace
