@@ -249,14 +249,29 @@ void read_unlock_slow() noexcept {
     thread_fence(std::memory_order_seq_cst);
     flags = g_read_side.unlock_flags.load(std::memory_order_relaxed);
   }
-  if ((tls_reader_word.load(std::memory_order_relaxed) & kNestMask) != 0) return;  // nested
+  const std::uint64_t word = tls_reader_word.load(std::memory_order_relaxed);
+  if ((word & kNestMask) != 0) return;  // nested
+  // Only a section the sleeping leader waits for wakes it: one entered
+  // before the leader's grace period began (its S differs from gp_word's).
+  // A section entered since never blocks that grace period, and its unlock
+  // leaves the flag alone: with more runnable threads than CPUs, the leader
+  // waits for a preempted reader, and a running one that woke it at every
+  // unlock kept the CPU from the preempted one (25 sleeps and wakes per
+  // grace period, measured; docs/design/grace-period.md).
+  // Relaxed gp_word load: ordered by the handshake that orders the flag
+  // load ([GP5] with [RD4] or [RD5]): if the leader's barrier falls before
+  // our unlock tail, this load sees the word of its [GP1]; if after, the
+  // leader's rescan sees our unlock and it does not sleep on us.
+  if ((flags & kWriterSleeping) == 0 ||
+      (word & kSeqMask) == (g_read_side.gp_word.load(std::memory_order_relaxed) & kSeqMask)) {
+    return;
+  }
   // Only the reader that clears kWriterSleeping wakes the leader; the
   // unlocks after it see the flag clear and stay on the fast path (one
   // futex wake per sleep, not one per unlock).  Relaxed: [RD6] orders the
   // clear before the bump that the leader's [GP6] may read, and the leader
   // re-checks the flag before it sleeps.
-  if ((flags & kWriterSleeping) != 0 &&
-      (g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
+  if ((g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
        kWriterSleeping) != 0) {
     wake_grace_period_waiter();
   }

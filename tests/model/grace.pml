@@ -47,6 +47,9 @@
  *   MUTANT_NO_GP5        no heavy barrier between setting kWriterSleeping and
  *                        the rescan before futex_wait
  *   MUTANT_NO_WAKE       unlock() never checks unlock_flags (no wake-up)
+ *   MUTANT_WAKE_IF_CURRENT  only a section entered under the current S wakes
+ *                        the leader (the test inverted: the sections it
+ *                        waits for never wake it)
  *   MUTANT_NO_FLAG_RECHECK  the leader sleeps without re-checking that
  *                        kWriterSleeping is still set (a reader that cleared
  *                        it before the leader's snapshot woke nobody)
@@ -163,14 +166,21 @@ byte ndone = 0;          /* updaters that returned */
 /* ---- Readers ----------------------------------------------------------- */
 
 /* read_unlock()'s tail after the store [RD3]: [RD4] relaxed load of the
- * flags, then read_unlock_slow(): reload, nesting check, wake. */
+ * flags, then read_unlock_slow(): reload, nesting check, and a wake only
+ * from a section the leader waits for (entered under an older S than
+ * gp_word's). */
 #ifdef MUTANT_NO_WAKE
 #define UNLOCK_TAIL(n) skip
 #else
+#ifdef MUTANT_WAKE_IF_CURRENT
+#define BLOCKS_LEADER (sq == SEQREP(gp_word))
+#else
+#define BLOCKS_LEADER (sq != SEQREP(gp_word))   /* entered before the leader's [GP1] */
+#endif
 #define UNLOCK_TAIL(n) \
   RMAYFLUSH(me); \
   if :: flag_sleeping -> \
-          if :: (flag_sleeping && (n) == 0) -> \
+          if :: (flag_sleeping && (n) == 0 && BLOCKS_LEADER) -> \
                   /* fetch_and(~kWriterSleeping): only the reader that */ \
                   /* clears the flag wakes (a locked RMW: drains) */ \
                   atomic { RFLUSH(me); cleared = flag_sleeping; flag_sleeping = 0 }; \
