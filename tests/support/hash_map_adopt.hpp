@@ -82,11 +82,11 @@ struct adopt_traits : hm_oracle::growing_ahead_traits {
 using map = grace::hash_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
                             std::equal_to<std::uint64_t>, adopt_traits>;
 
-// Whether key falls in bucket 0 of a table of `buckets` buckets (the map's
+// Whether key falls in bucket b of a table of `buckets` buckets (the map's
 // own hash: the index is the low bits of the product's high half).  Static:
 // the translation unit's own variant of the map (see the file comment).
-static bool in_bucket_zero(std::uint64_t key, std::uint64_t buckets) {
-  return (grace::hm_detail::mix_parts(std::hash<std::uint64_t>{}(key)).hi & (buckets - 1)) == 0;
+static bool in_bucket(std::uint64_t key, std::uint64_t b, std::uint64_t buckets) {
+  return (grace::hm_detail::mix_parts(std::hash<std::uint64_t>{}(key)).hi & (buckets - 1)) == b;
 }
 
 // Holds the worker inside the first step of the 64-bucket table's build,
@@ -105,19 +105,14 @@ inline std::vector<std::uint64_t> adopt_during_a_step(map& m, gated_domain& gd, 
   hold.wait_arrival();                     // ... and waits inside its step
   while (keys.size() < 66) add(filler++);  // the 65th adopts it, the 66th migrates
   int in_zero = 0;
-  for (std::uint64_t k : keys) in_zero += in_bucket_zero(k, 64) ? 1 : 0;
+  for (std::uint64_t k : keys) in_zero += in_bucket(k, 0, 64) ? 1 : 0;
   for (std::uint64_t k = 0; in_zero < 9; ++k) {
-    if (in_bucket_zero(k, 64)) {
+    if (in_bucket(k, 0, 64)) {
       add(k);
       ++in_zero;
     }
   }
   return keys;
-}
-
-// Whether key falls in bucket b of a table of `buckets` buckets.
-static bool in_bucket(std::uint64_t key, std::uint64_t b, std::uint64_t buckets) {
-  return (grace::hm_detail::mix_parts(std::hash<std::uint64_t>{}(key)).hi & (buckets - 1)) == b;
 }
 
 // The same at the scale of a mapped table built in several steps: from a
