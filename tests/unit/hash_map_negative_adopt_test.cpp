@@ -23,34 +23,32 @@
 
 namespace {
 
-TEST(HashMapNegativeControl, AStepThatStoresIntoAnAdoptedTableIsCaught) {
+// Runs `scenario` (from hash_map_adopt.hpp) with the worker held at its
+// build's observe_build_step call after `skip` calls, then lets the held
+// step run: keys must go missing.
+template <class Scenario>
+void expect_keys_lost(int skip, Scenario scenario, const char* where) {
 #if GRACE_TEST_ASAN
   __lsan::ScopedDisabler leaks_expected;
 #endif
   hm_adopt::gated_domain gd;
-  hm_adopt::held_step hold;
+  hm_adopt::held_step hold(skip);
   hm_adopt::map m(gd.dom);
-  const auto keys = hm_adopt::adopt_during_a_step(m, gd, hold);
+  const auto keys = scenario(m, gd, hold);
   ASSERT_EQ(hm_adopt::missing(m, keys), 0u) << "keys missing before the held step resumed";
   hold.release();
   gd.drain();
-  EXPECT_GT(hm_adopt::missing(m, keys), 0u) << "the store into bucket 0's link went unnoticed";
+  EXPECT_GT(hm_adopt::missing(m, keys), 0u) << "the store into " << where << " went unnoticed";
+}
+
+TEST(HashMapNegativeControl, AStepThatStoresIntoAnAdoptedTableIsCaught) {
+  expect_keys_lost(0, hm_adopt::adopt_during_a_step, "bucket 0's link");
 }
 
 // The same at the scale of a mapped table, the worker held between two
 // steps: the store lands on a page of the second step.
 TEST(HashMapNegativeControl, ALaterStepThatStoresIntoAnAdoptedMappedTableIsCaught) {
-#if GRACE_TEST_ASAN
-  __lsan::ScopedDisabler leaks_expected;
-#endif
-  hm_adopt::gated_domain gd;
-  hm_adopt::held_step hold(/*calls_to_skip=*/1);
-  hm_adopt::map m(gd.dom);
-  const auto keys = hm_adopt::adopt_mapped_during_a_later_step(m, gd, hold);
-  ASSERT_EQ(hm_adopt::missing(m, keys), 0u) << "keys missing before the held step resumed";
-  hold.release();
-  gd.drain();
-  EXPECT_GT(hm_adopt::missing(m, keys), 0u) << "the store into a later page's link went unnoticed";
+  expect_keys_lost(1, hm_adopt::adopt_mapped_during_a_later_step, "a later page's link");
 }
 
 }  // namespace
