@@ -85,6 +85,18 @@ void on_thread_exit(void*) noexcept {
   g_registry_lock.lock();
   unlink(&tls_node);
   g_registry_lock.unlock();
+  if ((word & kNestMask) != 0) {
+    // The abandoned section may be the one a sleeping leader waits for, and
+    // no unlock of it will wake the leader (read_unlock_slow() wakes only
+    // from such a section): wake it here.  A leader whose rescan still saw
+    // this thread took the registry lock before our unlink, after its
+    // fetch_or of the flag, so this fetch_and sees the flag set.  Relaxed:
+    // as in read_unlock_slow() ([RD6] orders the clear before the bump).
+    if ((g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
+         kWriterSleeping) != 0) {
+      wake_grace_period_waiter();
+    }
+  }
   // No scan can see this word any more; a later lock() (from another
   // thread-exit destructor) registers again.
   tls_reader_word.store(kUnregisteredWord, std::memory_order_relaxed);
@@ -260,8 +272,12 @@ void read_unlock_slow() noexcept {
   // grace period, measured; docs/design/grace-period.md).
   // Relaxed gp_word load: ordered by the handshake that orders the flag
   // load ([GP5] with [RD4] or [RD5]): if the leader's barrier falls before
-  // our unlock tail, this load sees the word of its [GP1]; if after, the
-  // leader's rescan sees our unlock and it does not sleep on us.
+  // our unlock tail, this load sees the word of its [GP1] (or a later one,
+  // once that leader stopped waiting: a spurious wake at worst); if after,
+  // the leader's rescan sees our unlock and it does not sleep on us.  (A
+  // signal handler's section between our unlock store and the flag load
+  // leaves the current S in the word: a leader waiting for our section
+  // then sleeps to its bound; docs/design/grace-period.md.)
   if ((flags & kWriterSleeping) == 0 ||
       (word & kSeqMask) == (g_read_side.gp_word.load(std::memory_order_relaxed) & kSeqMask)) {
     return;

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -157,6 +159,45 @@ TEST_F(MisuseDeathTest, ThreadExitInsideASection) {
         grace::rcu_synchronize();
         std::fprintf(stderr, "synchronize returned\n");
         std::_Exit(0);
+      },
+      exited_cleanly_or_aborted,
+      "grace: thread exit: the thread exited inside a read-side section");
+}
+
+// The same while a grace period already waits, asleep, for the dying
+// thread's section, and another thread keeps entering and leaving sections
+// (under the current sequence: they never wake the leader).  The exit
+// itself wakes the leader: synchronize returns soon after the exit (about
+// 100 ms), not at the leader's sleep bound (1 s; 1,000 ms in each of three
+// runs without the wake in on_thread_exit()).
+TEST_F(MisuseDeathTest, ThreadExitInsideASectionWakesAWaitingGracePeriod) {
+  EXPECT_EXIT(
+      {
+        std::atomic<bool> locked{false};
+        std::atomic<bool> done{false};
+        std::thread dying([&] {
+          lock_default();
+          locked.store(true);
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        });  // exits inside its section
+        std::thread other([&] {
+          while (!done.load()) {
+            lock_default();
+            unlock_default();
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+          }
+        });
+        while (!locked.load()) std::this_thread::yield();
+        const auto t0 = std::chrono::steady_clock::now();
+        grace::rcu_synchronize();
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
+        done.store(true);
+        other.join();
+        dying.join();
+        std::fprintf(stderr, "synchronize returned after %lld ms\n", static_cast<long long>(ms));
+        std::_Exit(ms < 700 ? 0 : 3);
       },
       exited_cleanly_or_aborted,
       "grace: thread exit: the thread exited inside a read-side section");
