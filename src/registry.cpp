@@ -72,6 +72,17 @@ void unlink(reader_node* n) noexcept {
   --g_reader_count;
 }
 
+// Ends a sleeping leader's wait for a section that is over: only the
+// thread that clears kWriterSleeping wakes it (one futex wake per sleep, not
+// one per unlock).  Relaxed: [RD6] orders the clear before the bump that the
+// leader's [GP6] may read, and the leader re-checks the flag before it sleeps.
+void wake_sleeping_leader() noexcept {
+  if ((g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
+       kWriterSleeping) != 0) {
+    wake_grace_period_waiter();
+  }
+}
+
 void on_thread_exit(void*) noexcept {
   reclaim_thread_exit();
   if (!tls_registered) return;
@@ -90,12 +101,8 @@ void on_thread_exit(void*) noexcept {
     // no unlock of it will wake the leader (read_unlock_slow() wakes only
     // from such a section): wake it here.  A leader whose rescan still saw
     // this thread took the registry lock before our unlink, after its
-    // fetch_or of the flag, so this fetch_and sees the flag set.  Relaxed:
-    // as in read_unlock_slow() ([RD6] orders the clear before the bump).
-    if ((g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
-         kWriterSleeping) != 0) {
-      wake_grace_period_waiter();
-    }
+    // fetch_or of the flag, so our fetch_and sees the flag set.
+    wake_sleeping_leader();
   }
   // No scan can see this word any more; a later lock() (from another
   // thread-exit destructor) registers again.
@@ -282,15 +289,7 @@ void read_unlock_slow() noexcept {
       (word & kSeqMask) == (g_read_side.gp_word.load(std::memory_order_relaxed) & kSeqMask)) {
     return;
   }
-  // Only the reader that clears kWriterSleeping wakes the leader; the
-  // unlocks after it see the flag clear and stay on the fast path (one
-  // futex wake per sleep, not one per unlock).  Relaxed: [RD6] orders the
-  // clear before the bump that the leader's [GP6] may read, and the leader
-  // re-checks the flag before it sleeps.
-  if ((g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed) &
-       kWriterSleeping) != 0) {
-    wake_grace_period_waiter();
-  }
+  wake_sleeping_leader();  // the unlocks after it see the flag clear: fast path
 }
 
 void report_unbalanced_unlock() noexcept {
