@@ -69,7 +69,7 @@ namespace grace_test::litmus {
 
 // Runs per correct scenario by default, and the widening window: fewer runs
 // and a wider window under the sanitizers (5-10x slower per access).
-#if defined(GRACE_TSAN)
+#if GRACE_TEST_TSAN
 inline constexpr long kDefaultIterations = 300;
 inline constexpr std::chrono::microseconds kWindow{200};
 #elif GRACE_TEST_ASAN
