@@ -46,7 +46,7 @@
 //   hash:  Fibonacci hashing: the user's hash times 2^64/phi (one 64x64->128
 //          multiply); the bucket is the low bits of the high half, the tag
 //          the low 16 bits of the low half (see mix_parts()).
-//   element: rcu_head, the 64-bit mixed hash, Key, T — allocated separately
+//   element: Key, T, the 64-bit mixed hash, rcu_head — allocated separately
 //          and never modified after it is published (replace = new element).
 //
 // Updates: claims.  Within one table a slot, once it holds a key's element,
@@ -170,10 +170,11 @@
 //   rehashes at the same size when tombstones outnumber buckets.
 //
 // Memory overhead per element (beyond sizeof(Key) + sizeof(T)): the element
-//   header (16-byte rcu_head + 8-byte hash, plus malloc's rounding) and
+//   header (16-byte rcu_head + 8-byte hash) and malloc's (8 bytes, and
+//   rounding to 16: a uint64_t -> uint64_t element takes 48 bytes), and
 //   64 / load bytes of bucket, with a load between 1/2 and 2 after a resize:
 //   32-128 bytes (lookup speed bought with memory: a lower load means fewer
-//   slots compared per hit).  ~56-152 bytes in all, plus overflow lines
+//   slots compared per hit).  ~64-160 bytes in all, plus overflow lines
 //   (rare at these loads).  Erased elements stay allocated as tombstones
 //   until the next resize: at most one per bucket on average, so erase-heavy
 //   maps hold up to that many extra elements (and T's destructor runs that
@@ -286,7 +287,7 @@
 #elif GRACE_HASH_MAP_BROKEN_TOUCH_STORE
 #define GRACE_HASH_MAP_ABI hm_broken_touch_store
 #else
-#define GRACE_HASH_MAP_ABI hm_v4
+#define GRACE_HASH_MAP_ABI hm_v5
 #endif
 
 namespace grace {
@@ -924,11 +925,17 @@ class hash_map {
                                          sizeof(K) <= 16,
                                      K, const K&>;
 
-  struct alignas(16) node : rcu_head {
-    std::uint64_t hash;
+  // An element.  The key and value first, then the hash, then the rcu_head
+  // (used only once the element is retired): a lookup reads the first 16
+  // bytes of a uint64_t map's element, one cache line, and the element is
+  // 40 bytes, 48 with malloc's header.
+  struct node_fields {
     Key key;
     T value;
-    node(std::uint64_t h, Key&& k, T&& v) : rcu_head(), hash(h), key(std::move(k)), value(std::move(v)) {}
+    std::uint64_t hash;
+  };
+  struct node : node_fields, rcu_head {
+    node(std::uint64_t h, Key&& k, T&& v) : node_fields{std::move(k), std::move(v), h}, rcu_head() {}
   };
 
   static_assert((Traits::kMinBuckets & (Traits::kMinBuckets - 1)) == 0 && Traits::kMinBuckets > 0,
