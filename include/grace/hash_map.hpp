@@ -276,6 +276,14 @@
 #if !defined(GRACE_HASH_MAP_BROKEN_TOUCH_STORE)
 #define GRACE_HASH_MAP_BROKEN_TOUCH_STORE 0
 #endif
+// The sixth negative control (tests/unit/hash_map_negative_claim_test.cpp)
+// defines this to 1: the worker constructs the table without first claiming
+// the construction (order_finishing()), so an overdue update can adopt the
+// memory meanwhile; the worker then constructs over the adopted table's
+// header and, finding the order adopted, frees the table in use.
+#if !defined(GRACE_HASH_MAP_BROKEN_NO_CLAIM)
+#define GRACE_HASH_MAP_BROKEN_NO_CLAIM 0
+#endif
 #if GRACE_HASH_MAP_BROKEN_RECLAIM
 #define GRACE_HASH_MAP_ABI hm_broken_reclaim
 #elif GRACE_HASH_MAP_BROKEN_EARLY_MARK
@@ -286,6 +294,8 @@
 #define GRACE_HASH_MAP_ABI hm_broken_blind_replace
 #elif GRACE_HASH_MAP_BROKEN_TOUCH_STORE
 #define GRACE_HASH_MAP_ABI hm_broken_touch_store
+#elif GRACE_HASH_MAP_BROKEN_NO_CLAIM
+#define GRACE_HASH_MAP_ABI hm_broken_no_claim
 #else
 #define GRACE_HASH_MAP_ABI hm_v5
 #endif
@@ -761,6 +771,21 @@ inline void release_adopted(table_order* o) noexcept { o->release(); }
 inline constexpr std::size_t kBuildStep = std::size_t{512} << 10;
 static_assert(kBuildStep % 4096 == 0, "touch() steps by whole pages");
 
+// The worker's claim of o's construction (result: null -> order_finishing()),
+// so that no update adopts the memory while the header is constructed.
+// Relaxed: the claim only has to be atomic against an adopter's CAS; [HM14]
+// publishes the table.
+inline bool claim_construction(table_order* o) noexcept {
+#if GRACE_HASH_MAP_BROKEN_NO_CLAIM
+  // Deliberately wrong (negative control): no claim, only a look.
+  return o->result.load(std::memory_order_relaxed) == nullptr;
+#else
+  table* expected = nullptr;
+  return o->result.compare_exchange_strong(expected, order_finishing(), std::memory_order_relaxed,
+                                           std::memory_order_relaxed);
+#endif
+}
+
 // call_rcu callback (on the worker): builds the ordered table kBuildStep
 // bytes at a time, queueing itself again after each step, so that the
 // callbacks queued meanwhile wait for one step, not for the whole table (a
@@ -790,14 +815,10 @@ inline void build_ordered_table(rcu_head* h) noexcept {
         call_rcu(&o->build_head, &build_ordered_table, *o->dom);
         return;
       }
-    } else if (o->result.compare_exchange_strong(expected, order_finishing(),
-                                                 std::memory_order_relaxed,
-                                                 std::memory_order_relaxed)) {
-      // Relaxed claim: it only keeps an update from adopting the memory
-      // while the header is constructed; [HM14] publishes the table.
+    } else if (claim_construction(o)) {
       if (o->observe_step != nullptr) o->observe_step();
       table* r = table::construct(m);
-      expected = order_finishing();
+      expected = GRACE_HASH_MAP_BROKEN_NO_CLAIM ? nullptr : order_finishing();
       // [HM14] release pairs with the [HM17] acquire in take_order(): an
       // update that takes r sees it constructed.  Failure: the map abandoned
       // the order meanwhile, and r is ours to free (it was never published).

@@ -115,41 +115,53 @@ inline std::vector<std::uint64_t> adopt_during_a_step(map& m, gated_domain& gd, 
   return keys;
 }
 
-// The same at the scale of a mapped table built in several steps: from a
-// reserved 4096-bucket table, the 8193rd insert orders a 16384-bucket table
-// (1 MiB and the header: mmap(), three steps of hm_detail::kBuildStep).
-// The worker is held at the start of its second step (the first touched
-// 512 KiB), the 16385th insert adopts the table (the update populates the
-// pages not yet touched), 300 more finish the resize, and the bucket at
-// the start of the first page the held step touches gets an overflow line.
-// Returns the keys inserted (each with value 3k).  `hold` must skip one
-// call (held_step(1)); call hold.release() and drain the domain afterwards.
-inline std::vector<std::uint64_t> adopt_mapped_during_a_later_step(map& m, gated_domain& gd,
-                                                                   held_step& hold) {
-  namespace hd = grace::hm_detail;
-  constexpr std::uint64_t kOld = 4096, kNew = 16384;
-  static_assert(kNew * sizeof(hd::bucket) >= (std::size_t{1} << 20), "a mapped table");
+// A mapped table built in several steps, overdue: from a reserved
+// 4096-bucket table, the 8193rd insert orders a 16384-bucket table (1 MiB
+// and the header: mmap(), three steps of hm_detail::kBuildStep, then the
+// claim of its construction).  The worker is held at the build's
+// observe_build_step call after the ones `hold` skips, and inserts go on to
+// 300 past the 16384th (the first update past twice the grow load takes the
+// order, and the rest finish the resize).  Returns the keys inserted (each
+// with value 3k).  Call hold.release() and drain the domain afterwards.
+inline std::vector<std::uint64_t> overdue_mapped_order(map& m, gated_domain& gd, held_step& hold) {
+  constexpr std::uint64_t kOld = 4096;
   std::vector<std::uint64_t> keys;
-  auto add = [&](std::uint64_t k) {
-    if (m.insert(k, k * 3)) keys.push_back(k);
-  };
   m.reserve(kOld - 1);  // buckets_for(n) leaves room for one more
   if (m.bucket_count() != kOld) {
     ADD_FAILURE() << "reserve() made " << m.bucket_count() << " buckets, not " << kOld;
     return keys;
   }
   std::uint64_t k = 1'000'000'000;
-  while (keys.size() <= 2 * kOld) add(k++);  // the last one orders the table
-  gd.open();            // the worker touches the first step ...
-  hold.wait_arrival();  // ... and waits at the start of the second
-  while (keys.size() <= 4 * kOld + 300) add(k++);  // adopts, then migrates
+  auto add_until = [&](std::size_t n) {
+    for (; keys.size() < n; ++k) {
+      if (m.insert(k, k * 3)) keys.push_back(k);
+    }
+  };
+  add_until(2 * kOld + 1);  // the last one orders the table
+  gd.open();                // the worker starts the build ...
+  hold.wait_arrival();      // ... and waits where `hold` stops it
+  add_until(4 * kOld + 301);
+  return keys;
+}
+
+// The same, the worker held at the start of its second step (the first
+// touched 512 KiB), so that the 16385th insert adopts the table (the update
+// populates the pages not yet touched); then the bucket at the start of the
+// first page the held step touches gets an overflow line.  `hold` must skip
+// one call (held_step(1)).
+inline std::vector<std::uint64_t> adopt_mapped_during_a_later_step(map& m, gated_domain& gd,
+                                                                   held_step& hold) {
+  namespace hd = grace::hm_detail;
+  constexpr std::uint64_t kNew = 16384;
+  static_assert(kNew * sizeof(hd::bucket) >= (std::size_t{1} << 20), "a mapped table");
+  std::vector<std::uint64_t> keys = overdue_mapped_order(m, gd, hold);
   // The bucket whose link word starts the second step's first page.
   const std::uint64_t b = (hd::kBuildStep - sizeof(hd::table)) / sizeof(hd::bucket);
   std::size_t in_b = 0;
   for (std::uint64_t key : keys) in_b += in_bucket(key, b, kNew) ? 1 : 0;
   for (std::uint64_t key = 0; in_b < hd::kSlots + 2; ++key) {
-    if (in_bucket(key, b, kNew)) {
-      add(key);
+    if (in_bucket(key, b, kNew) && m.insert(key, key * 3)) {
+      keys.push_back(key);
       ++in_b;
     }
   }

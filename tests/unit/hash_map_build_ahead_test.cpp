@@ -8,9 +8,11 @@
 // LSan in the ASAN build: these small tables come from calloc()).  The
 // worker is held back with a callback executor that waits at a gate, or
 // inside a build step (Traits::observe_build_step), so each step is
-// deterministic.  The negative control for a touch that overwrites an
-// adopted table is hash_map_negative_adopt_test.cpp.  The concurrent oracles run with every table built ahead in
-// hash_map_lockfree_test.cpp and hash_map_concurrent_test.cpp.
+// deterministic.  The negative controls: for a touch that overwrites an
+// adopted table, hash_map_negative_adopt_test.cpp; for a construction
+// without the claim, hash_map_negative_claim_test.cpp.  The concurrent
+// oracles run with every table built ahead in hash_map_lockfree_test.cpp and
+// hash_map_concurrent_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -151,6 +153,28 @@ TEST(HashMapBuildAhead, AnUpdateLeavesATableBeingConstructedToTheWorker) {
   ASSERT_TRUE(m.insert(41, 123));
   EXPECT_EQ(m.bucket_count(), 64u);
   for (std::uint64_t k = 0; k < 42; ++k) EXPECT_EQ(m.get(k), std::optional<std::uint64_t>(k * 3));
+}
+
+// The worker is held after it claimed the construction of a mapped table
+// (three touching steps, then the claim), and updates go past twice the grow
+// load: the overdue update cannot adopt a claimed table, so it abandons the
+// order and builds one itself, and the worker, finding the order abandoned,
+// frees what it constructed.  Every key stays found.  (The negative control,
+// hash_map_negative_claim_test.cpp, constructs without the claim: the update
+// adopts, and the worker then constructs over the table in use and frees it.)
+TEST(HashMapBuildAhead, AnOverdueUpdateDuringTheClaimBuildsItsOwnTable) {
+  gated_domain gd;
+  hm_adopt::held_step hold(/*calls_to_skip=*/3);  // the three touching steps
+  hm_adopt::map m(gd.dom);
+  const auto dropped = hm_adopt::adopt_traits::orders_dropped.load();
+  const auto keys = hm_adopt::overdue_mapped_order(m, gd, hold);
+  EXPECT_EQ(hm_adopt::adopt_traits::orders_dropped.load(), dropped + 1)
+      << "the overdue update adopted a table the worker had claimed";
+  EXPECT_EQ(m.bucket_count(), 32768u) << "the update's own table, sized for the keys it found";
+  hold.release();
+  gd.drain();
+  EXPECT_EQ(hm_adopt::missing(m, keys), 0u);
+  EXPECT_EQ(m.size(), keys.size());
 }
 
 // Orders whose memory cannot be mapped (allocation failure, injected): the
