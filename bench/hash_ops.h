@@ -99,6 +99,10 @@ struct gb_hash_impl {
   uint64_t (*size)(void *t);
   /* Waits until every element this thread erased or replaced is freed. */
   void (*quiesce)(void);
+  /* Optional (null: nothing to do): finishes a growth that a fill left
+   * pending, so that lookups measure the table a fill ends with.  key: one
+   * present key, which it may erase and insert again (value key * 3). */
+  void (*settle)(void *t, uint64_t key);
 };
 
 /* The 64-bit finalizer of MurmurHash3 (fmix64). */

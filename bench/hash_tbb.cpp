@@ -80,5 +80,5 @@ extern "C" const gb_hash_impl gb_hash_impl_tbb = {
     insert_keys,  erase_keys,
     gb_hash_lookups_tbb, lookups_timed,
     loop,         size,
-    quiesce,
+    quiesce,      nullptr,  // settle: it grows synchronously
 };

@@ -266,6 +266,7 @@ int hash_insn_main(int argc, char** argv) {
   on_hash_thread(*impl, [&] {
     void* t = impl->create(lfht ? keys : 0, 0, 0, 0);
     impl->insert_keys(t, present.data(), present.size(), GB_ADD_UNIQUE);
+    if (impl->settle != nullptr) impl->settle(t, present[0]);  // as hash_lookup's build()
     found = impl->lookups(t, probe.data(), probe.size());
     impl->destroy(t);
   });

@@ -68,6 +68,7 @@ void* build(const gb_hash_impl& impl, const std::vector<std::uint64_t>& keys, st
   on_hash_thread(impl, [&] {
     t = impl.create(presize, auto_resize, 0, 0);
     impl.insert_keys(t, keys.data(), keys.size(), GB_ADD_UNIQUE);
+    if (impl.settle != nullptr && !keys.empty()) impl.settle(t, keys[0]);
     impl.quiesce();
   });
   return t;
