@@ -1828,10 +1828,14 @@ class hash_map {
     const std::uint64_t start = t->cursor.fetch_add(Traits::kMigrateChunk, std::memory_order_relaxed);
     const std::uint64_t chunk = Traits::kMigrateChunk < n ? Traits::kMigrateChunk : n;
     // Each copy reads its element's hash, a cache miss: start the misses of
-    // the whole chunk at once so that they overlap.  (Relaxed loads: a hint
-    // only; a prefetch of a stale address is harmless.  Taken slots are a
-    // prefix of the line: see freeze_chain().)
-    for (std::uint64_t i = 0; i < chunk; ++i) {
+    // the whole chunk at once so that they overlap, and those of the next
+    // chunk too, which the next update (usually this thread's, at its next
+    // insert) claims: its misses then have that whole insert to complete,
+    // instead of stalling the first copies of its chunk (a 1M fill into an
+    // empty map, standalone: about 150 -> 137 ns per insert).  (Relaxed
+    // loads: a hint only; a prefetch of a stale address is harmless.  Taken
+    // slots are a prefix of the line: see freeze_chain().)
+    for (std::uint64_t i = 0; i < 2 * chunk; ++i) {
       for (const auto& s : t->buckets()[(start + i) & t->mask].slot) {
         const std::uint64_t e = s.load(std::memory_order_relaxed);
         if (!hm_detail::has_element(e)) break;
