@@ -947,16 +947,20 @@ class hash_map {
                                      K, const K&>;
 
   // An element.  The key and value first, then the hash, then the rcu_head
-  // (used only once the element is retired): a lookup reads the first 16
-  // bytes of a uint64_t map's element, one cache line, and the element is
-  // 40 bytes, 48 with malloc's header.
+  // (used only once the element is retired): a lookup of a uint64_t map
+  // reads the element's first 16 bytes, one cache line, and the element is
+  // 40 bytes, 48 with malloc's header.  (With a large Key or T the hash,
+  // which updates and migrations read, may sit on a further line.)
   struct node_fields {
     Key key;
     T value;
     std::uint64_t hash;
+    // Direct-initialised (not an aggregate's copy-initialisation), so that a
+    // Key or T whose move constructor is explicit still works.
+    node_fields(Key&& k, T&& v, std::uint64_t h) : key(std::move(k)), value(std::move(v)), hash(h) {}
   };
   struct node : node_fields, rcu_head {
-    node(std::uint64_t h, Key&& k, T&& v) : node_fields{std::move(k), std::move(v), h}, rcu_head() {}
+    node(std::uint64_t h, Key&& k, T&& v) : node_fields(std::move(k), std::move(v), h), rcu_head() {}
   };
 
   static_assert((Traits::kMinBuckets & (Traits::kMinBuckets - 1)) == 0 && Traits::kMinBuckets > 0,
@@ -1835,7 +1839,8 @@ class hash_map {
     // empty map, standalone: about 150 -> 137 ns per insert).  (Relaxed
     // loads: a hint only; a prefetch of a stale address is harmless.  Taken
     // slots are a prefix of the line: see freeze_chain().)
-    for (std::uint64_t i = 0; i < 2 * chunk; ++i) {
+    const std::uint64_t ahead = 2 * chunk < n ? 2 * chunk : n;
+    for (std::uint64_t i = 0; i < ahead; ++i) {
       for (const auto& s : t->buckets()[(start + i) & t->mask].slot) {
         const std::uint64_t e = s.load(std::memory_order_relaxed);
         if (!hm_detail::has_element(e)) break;

@@ -302,6 +302,29 @@ TEST(HashMap, ElementsAreReclaimed) {
   EXPECT_EQ(counted::live, 0);
 }
 
+// A value that cannot be copied and whose move constructor is explicit: the
+// map constructs its elements by direct initialisation.
+struct explicit_move {
+  int v;
+  explicit explicit_move(int x) : v(x) {}
+  explicit explicit_move(explicit_move&& o) noexcept : v(o.v) {}
+  explicit_move(const explicit_move&) = delete;
+};
+
+TEST(HashMap, ValuesWithAnExplicitMoveConstructor) {
+  grace::hash_map<int, explicit_move> m;
+  EXPECT_TRUE(m.insert(1, explicit_move(7)));
+  EXPECT_FALSE(m.insert(1, explicit_move(8)));
+  EXPECT_FALSE(m.insert_or_assign(1, explicit_move(9)));
+  {
+    std::scoped_lock guard(grace::rcu_default_domain());
+    ASSERT_NE(m.find(1), nullptr);
+    EXPECT_EQ(m.find(1)->v, 9);
+  }
+  EXPECT_TRUE(m.erase(1));
+  EXPECT_EQ(m.size(), 0u);
+}
+
 // Allocation failure, injected through the traits hook.
 thread_local bool g_fail_alloc = false;
 struct failing_traits : grace::hash_map_default_traits {
