@@ -4,14 +4,17 @@
 //
 // grace::hash_map is used through its public API only (insert,
 // insert_or_assign, erase, update, find inside a read-side section of the
-// map's domain, size, reserve), so the bench keeps compiling while the map's
-// internals change.
+// map's domain, size, reserve, and for settle() bucket_count, resizing and
+// the default traits' kGrowLoad), so the bench keeps compiling while the
+// map's internals change.
 #include "hash_impls.hpp"
 
 #include <grace/hash_map.hpp>
 #include <grace/rcu.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -77,21 +80,29 @@ void grace_loop(void* t, gb_hash_loop* l) { gb::hash_loop::loop<grace_ops>(gt(t)
 std::uint64_t grace_size(void* t) { return gt(t).map.size(); }
 void grace_quiesce() { grace::rcu_barrier(); }
 // A fill orders its next table past the grow load; the domain's worker
-// builds it, and the map takes it at its next update.  Natively the worker
-// keeps up with a 1M-key fill (it ends at 1,048,576 buckets, load 0.95).
-// Under valgrind (bench/hash_map_bench.sh) it runs serialized with the fill
-// and finishes after it, leaving 262,144 buckets at load 3.8, a map no
-// native run measures.  So: re-insert one key until the growth is done (a
-// barrier lets the build advance a step; an update takes the built table
-// and helps its migration).
-void grace_settle(void* t, std::uint64_t key) {
+// builds it, and the map takes it at its next update.  On a quiet machine
+// the worker keeps up with a 1M-key fill (it ends at 1,048,576 buckets,
+// load 0.95).  On a loaded one, or under valgrind (bench/hash_map_bench.sh),
+// which runs the threads one at a time, the fill can end first, at 262,144
+// buckets and a load near 4: a map no quiet native run measures.  So:
+// re-insert one key until the growth is done (a barrier lets the build
+// advance a step; an update takes the built table and helps its migration).
+std::uint64_t grace_settle(void* t, std::uint64_t key) {
   auto& m = gt(t).map;
   constexpr std::size_t kGrowLoad = grace::hash_map_default_traits::kGrowLoad;
-  for (int i = 0; i < 1'000'000 && (m.resizing() || m.size() > kGrowLoad * m.bucket_count()); ++i) {
+  constexpr std::uint64_t kMost = 1'000'000;
+  std::uint64_t updates = 0;
+  for (; m.resizing() || m.size() > kGrowLoad * m.bucket_count(); updates += 2) {
+    if (updates >= kMost) {
+      std::fprintf(stderr, "grace-bench: grace's map did not finish growing in %llu updates\n",
+                   static_cast<unsigned long long>(updates));
+      std::abort();
+    }
     if (!m.resizing()) grace::rcu_barrier(gt(t).dom);
     m.erase(key);
     m.insert(key, key * 3);
   }
+  return updates;
 }
 
 // ---- std::unordered_map under std::shared_mutex: lookups take it shared,

@@ -101,8 +101,9 @@ struct gb_hash_impl {
   void (*quiesce)(void);
   /* Optional (null: nothing to do): finishes a growth that a fill left
    * pending, so that lookups measure the table a fill ends with.  key: one
-   * present key, which it may erase and insert again (value key * 3). */
-  void (*settle)(void *t, uint64_t key);
+   * present key, which it may erase and insert again (value key * 3).
+   * Returns how many updates that took (0: the growth was done). */
+  uint64_t (*settle)(void *t, uint64_t key);
 };
 
 /* The 64-bit finalizer of MurmurHash3 (fmix64). */
