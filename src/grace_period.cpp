@@ -51,6 +51,7 @@ struct engine {
   // Statistics (relaxed: counters only).
   atomic<std::uint64_t> n_expedited{0};
   atomic<std::uint64_t> n_sleeps{0};
+  atomic<std::uint64_t> n_sleeps_unwoken{0};  // ended with no reader's wake
 };
 
 constinit engine g_engine;
@@ -100,6 +101,11 @@ void wait_for_readers(std::uint64_t seq, std::uint64_t seq_bits, bool expedited)
       const std::int64_t ns = stall_urgent() ? kUrgentStallPollNs : stall_poll_ns();
       const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
       futex_wait(g_engine.reader_wake, wake, &timeout);
+      // Relaxed: a statistic (a sleep that ran to its bound, or a signal);
+      // the rescan below decides.
+      if (g_engine.reader_wake.load(std::memory_order_relaxed) == wake) {
+        g_engine.n_sleeps_unwoken.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     g_read_side.unlock_flags.fetch_and(~kWriterSleeping, std::memory_order_relaxed);
     spins = 0;
@@ -255,7 +261,8 @@ void wake_grace_period_waiter() noexcept {
 gp_counters gp_stats() noexcept {
   return gp_counters{g_engine.completed.load(std::memory_order_relaxed) - 1,
                      g_engine.n_expedited.load(std::memory_order_relaxed),
-                     g_engine.n_sleeps.load(std::memory_order_relaxed)};
+                     g_engine.n_sleeps.load(std::memory_order_relaxed),
+                     g_engine.n_sleeps_unwoken.load(std::memory_order_relaxed)};
 }
 
 void engine_child_after_fork() noexcept {

@@ -41,6 +41,7 @@ struct gp_counters {
   std::uint64_t completed;  // grace periods completed
   std::uint64_t expedited;  // of which expedited
   std::uint64_t sleeps;     // times a leader slept on readers
+  std::uint64_t unwoken;    // of those, sleeps no reader woke (bound reached)
 };
 gp_counters gp_stats() noexcept;
 
