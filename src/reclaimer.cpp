@@ -286,9 +286,11 @@ bool reclaimer::collect(callback_batch& into) noexcept {
     rcu_head* first = overflow_head_;
     rcu_head* last = overflow_tail_;
     overflow_head_ = overflow_tail_ = nullptr;
+    // Relaxed, and exact: spill() counts each node under this lock, so the
+    // counts are the list's (no walk of its nodes: they are cold, and the
+    // lock keeps producers out meanwhile).
     const std::uint64_t overflow_bytes = overflow_bytes_.load(std::memory_order_relaxed);
-    std::uint64_t n = 0;
-    for (rcu_head* p = first; p != nullptr; p = p->next) ++n;
+    const std::uint64_t n = overflow_count_.load(std::memory_order_relaxed);
     // Pending first, then the overflow counts drop (as for the lists).
     pending_objects_.fetch_add(n, std::memory_order_relaxed);
     pending_bytes_.fetch_add(overflow_bytes, std::memory_order_relaxed);
