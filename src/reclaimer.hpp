@@ -148,7 +148,9 @@ class reclaimer {
   futex_mutex overflow_lock_;
   rcu_head* overflow_head_ = nullptr;
   rcu_head* overflow_tail_ = nullptr;
-  atomic<std::uint64_t> overflow_count_{0};  // relaxed hint for the worker
+  // The list's length: changed only under overflow_lock_ (exact there, and
+  // collect() takes it as the batch's count); a relaxed hint elsewhere.
+  atomic<std::uint64_t> overflow_count_{0};
 
   // Bumped whenever the worker takes in or runs callbacks; producers held
   // back at the hard limit sleep on it.
