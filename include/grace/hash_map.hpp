@@ -818,6 +818,7 @@ inline void build_ordered_table(rcu_head* h) noexcept {
     } else if (claim_construction(o)) {
       if (o->observe_step != nullptr) o->observe_step();
       table* r = table::construct(m);
+      // What the claim left in result (the negative control claims nothing).
       expected = GRACE_HASH_MAP_BROKEN_NO_CLAIM ? nullptr : order_finishing();
       // [HM14] release pairs with the [HM17] acquire in take_order(): an
       // update that takes r sees it constructed.  Failure: the map abandoned
